@@ -1,0 +1,47 @@
+# make course   create .venv, install, execute every notebook into build/, write build/report.md
+# make test     create .venv if missing, run the whole test suite (unit tests + nbval, smoke profile)
+# make lab      open JupyterLab on notebooks/ with the course kernel
+# Windows (no make): see README, "Without make".
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= dev,grading,browser
+CELL_TIMEOUT ?= 600
+export COURSE_PROFILE ?= smoke
+# Notebooks run in notebooks/, so a relative data folder is made absolute here.
+ifdef COURSE_DATA_DIR
+export COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
+endif
+
+.PHONY: venv test course lab lint format clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (keras-course)"
+	touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
+
+course: venv
+	$(PY) tools/run_course.py --out build
+
+lab: venv
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lint: venv
+	$(VENV)/bin/ruff check course_lib tools tests
+	$(PY) tools/nbfmt.py --check
+
+format: venv
+	$(VENV)/bin/ruff check --fix course_lib tools tests
+	$(PY) tools/nbfmt.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,123 @@
+"""Run profiles: ``smoke`` (default; seconds per notebook on a CPU) and ``full`` (the real thing).
+
+The profile is chosen with the ``COURSE_PROFILE`` environment variable. It changes sizes and
+epochs, never the code path: a notebook asks for its settings with :func:`settings` and uses
+them the same way in both profiles.
+
+>>> import os; os.environ["COURSE_PROFILE"] = "smoke"
+>>> p = settings("01_linear_regression")
+>>> p.profile, p.seed
+('smoke', 42)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+PROFILES: tuple[str, ...] = ("smoke", "full")
+DEFAULT_PROFILE = "smoke"
+SEED = 42
+
+#: Per-notebook sizes and epochs. Each entry maps a notebook's stem to one dict per profile;
+#: both dicts must have the same keys (same code path, other sizes).
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "00_machine_learning_basics": {
+        "smoke": {},
+        "full": {},
+    },
+    "01_linear_regression": {
+        "smoke": {"keras_epochs": 100},
+        "full": {"keras_epochs": 500},
+    },
+    "02_logistic_regression": {
+        "smoke": {"mnist_train": 6000, "mnist_test": 2000, "epochs": 3, "batch_size": 128},
+        "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20, "batch_size": 128},
+    },
+    # --- lesson 03 ---
+    # --- lesson 04 ---
+    # --- lesson 05 ---
+    # --- lesson 06 ---
+    # --- lesson 07 ---
+    # --- lesson 08 ---
+    # --- lesson 09 ---
+    # --- lesson 10 ---
+    # --- lesson 11 ---
+    # --- lesson 12 ---
+    # --- assignments ---
+}
+
+
+class ProfileError(ValueError):
+    """An unknown profile name, or a notebook with no settings."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one notebook under one profile.
+
+    Values are read as attributes (``p.epochs``) or items (``p["epochs"]``).
+    """
+
+    notebook: str
+    profile: str
+    seed: int = SEED
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(
+            f"notebook {self.notebook!r} has no setting {name!r} in profile {self.profile!r}; "
+            f"known: {sorted(values)}. Add it to course_lib/profiles.py SETTINGS."
+        )
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+def active_profile() -> str:
+    """The profile named by ``COURSE_PROFILE`` (default ``smoke``); an unknown name is an error."""
+    name = os.environ.get("COURSE_PROFILE", DEFAULT_PROFILE).strip().lower() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ProfileError(
+            f"COURSE_PROFILE={name!r} is not a profile. Known profiles: {', '.join(PROFILES)}. "
+            "Unset it for the default 'smoke', or set COURSE_PROFILE=full for the real run."
+        )
+    return name
+
+
+def seed_everything(seed: int = SEED) -> None:
+    """Seed Python, NumPy and the Keras backend, and ask TensorFlow for deterministic ops."""
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def settings(notebook: str, profile: str | None = None, *, seed: bool = True) -> Settings:
+    """The settings of ``notebook`` (its file stem) in ``profile`` (default: the active one).
+
+    With ``seed=True`` (the default) everything is seeded, so a notebook that calls this
+    once at the top runs the same twice.
+    """
+    profile = active_profile() if profile is None else profile
+    if profile not in PROFILES:
+        raise ProfileError(f"unknown profile {profile!r}; known profiles: {', '.join(PROFILES)}")
+    if notebook not in SETTINGS:
+        raise ProfileError(
+            f"no settings for notebook {notebook!r}; known notebooks: {', '.join(sorted(SETTINGS))}"
+        )
+    if seed:
+        seed_everything(SEED)
+    return Settings(notebook=notebook, profile=profile, seed=SEED, values=dict(SETTINGS[notebook][profile]))

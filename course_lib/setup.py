@@ -1,0 +1,148 @@
+"""The notebook preamble: one setup cell, the same in every notebook, and what it calls.
+
+The cell itself is :func:`setup_cell_source`; ``tools/nbfmt.py`` writes it into every notebook
+and a test checks that they all match it. On Colab it installs this package from GitHub at
+the version the notebooks were written for; elsewhere it installs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+MIN_VERSIONS = {"keras": (3, 0), "numpy": (1, 26)}
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def install_spec() -> str:
+    """The pip requirement that installs this version of course_lib from GitHub."""
+    from course_lib import GITHUB_REPO, __version__
+
+    return f"course-lib @ git+https://github.com/{GITHUB_REPO}@v{__version__}"
+
+
+def setup_cell_source() -> str:
+    """The source of the setup cell every notebook starts with."""
+    return f'''# Setup: the same cell in every notebook (written by tools/nbfmt.py; edit it there).
+import os, subprocess, sys
+
+if "google.colab" in sys.modules:  # on Colab: install the course package (and nothing else)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "{install_spec()}"], check=True)
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
+
+import course_lib
+course_lib.setup()  # prints versions, backend, profile and device; checks versions'''
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def gpu_name() -> str | None:
+    """The name of the first GPU the Keras backend sees, or None on a CPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if not gpus:
+                return None
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return details.get("device_name", gpus[0].name)
+        if backend == "jax":
+            import jax
+
+            gpus = [d for d in jax.devices() if d.platform == "gpu"]
+            return gpus[0].device_kind if gpus else None
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # a broken driver is reported as "no GPU", not a crash
+        return None
+    return None
+
+
+def device_description() -> str:
+    """``GPU: <name>`` or ``CPU: <processor> (<n> cores)``."""
+    name = gpu_name()
+    if name:
+        return f"GPU: {name}"
+    return f"CPU: {platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def setup(verbose: bool = True) -> dict[str, str]:
+    """Check versions, report backend, profile and device; return them as a dict.
+
+    Raises ``ValueError`` for an unknown ``KERAS_BACKEND`` or ``COURSE_PROFILE``, and
+    ``RuntimeError`` when Keras or NumPy is older than the course needs.
+    """
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in ("tensorflow", "jax", "torch"):
+        raise ValueError(f"KERAS_BACKEND={backend!r} is not a Keras backend this course runs on; "
+                         "use 'tensorflow', 'jax' or 'torch'.")
+    import keras
+    import numpy as np
+
+    from course_lib import __version__
+    from course_lib.profiles import active_profile
+
+    for module, minimum in MIN_VERSIONS.items():
+        found = {"keras": keras.__version__, "numpy": np.__version__}[module]
+        if _version_tuple(found) < minimum:
+            raise RuntimeError(f"{module} {found} is older than the course needs "
+                               f"({'.'.join(map(str, minimum))}+). Install the course's pins: make test.")
+    info = {
+        "python": platform.python_version(),
+        "course_lib": __version__,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "profile": active_profile(),
+        "device": device_description(),
+        "colab": str(in_colab()),
+    }
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        info["tensorflow"] = tf.__version__
+    from course_lib.checks import update_metrics_file
+
+    update_metrics_file(lambda doc: doc.__setitem__("setup", info))
+    if verbose:
+        print("  ".join(f"{k}: {v}" for k, v in info.items()))
+        if in_colab() and not info["device"].startswith("GPU"):
+            print("No GPU runtime. The smoke profile runs fine on a CPU; for the full profile use "
+                  "Runtime > Change runtime type > GPU, then run all cells again.")
+    return info
+
+
+def tensorflow_only(what: str) -> bool:
+    """True on the TensorFlow backend. Elsewhere print a visible note that ``what`` is skipped.
+
+    Guard the few TensorFlow-only cells with it::
+
+        if course_lib.setup.tensorflow_only("the GradientTape example"):
+            import tensorflow as tf
+            ...
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return True
+    print(f"NOTE: skipped {what}: it needs the TensorFlow backend and this kernel runs {backend!r}. "
+          "Restart with KERAS_BACKEND=tensorflow to run it.")
+    return False
