@@ -15,7 +15,3 @@ __version__ = "0.1.0"
 #: Open-in-Colab badges and the Colab install line of every notebook are generated
 #: from it (``tools/nbfmt.py``) and a test checks them.
 GITHUB_REPO = "deep-learning-course/keras-course"
-
-from course_lib.setup import setup  # noqa: E402
-
-__all__ = ["GITHUB_REPO", "__version__", "setup"]

@@ -36,8 +36,8 @@ if "google.colab" in sys.modules:  # on Colab: install the course package (and n
                     "{install_spec()}"], check=True)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
 
-import course_lib
-course_lib.setup()  # prints versions, backend, profile and device; checks versions'''
+from course_lib.setup import setup
+setup()  # prints versions, backend, profile and device; checks them'''
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

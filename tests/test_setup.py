@@ -1,0 +1,48 @@
+"""course_lib.setup: the preamble reports versions and refuses bad settings."""
+
+import pytest
+
+import course_lib
+from course_lib import setup
+
+
+def test_setup_reports(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    info = setup.setup()
+    assert info["backend"] == "tensorflow" and info["profile"] == "smoke"
+    assert info["device"].startswith(("CPU", "GPU")) and info["colab"] == "False"
+    assert "keras: 3." in capsys.readouterr().out
+
+
+def test_unknown_backend_and_profile(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "theano")
+    with pytest.raises(ValueError, match="'theano'.*'tensorflow', 'jax' or 'torch'"):
+        setup.setup()
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    monkeypatch.setenv("COURSE_PROFILE", "huge")
+    with pytest.raises(ValueError, match="smoke, full"):
+        setup.setup()
+
+
+def test_old_keras_is_refused(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras, "__version__", "2.15.0")
+    with pytest.raises(RuntimeError, match="keras 2.15.0 is older"):
+        setup.setup(verbose=False)
+
+
+def test_tensorflow_only_guard(monkeypatch, capsys):
+    import keras
+
+    assert setup.tensorflow_only("x") is True
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert setup.tensorflow_only("the GradientTape example") is False
+    assert "skipped the GradientTape example" in capsys.readouterr().out
+
+
+def test_setup_cell_installs_only_on_colab():
+    src = setup.setup_cell_source()
+    assert 'if "google.colab" in sys.modules:' in src
+    assert setup.install_spec() in src and f"@v{course_lib.__version__}" in src
+    assert course_lib.GITHUB_REPO in setup.install_spec()
