@@ -26,16 +26,16 @@ SEED = 42
 #: Per-notebook sizes and epochs. Each entry maps a notebook's stem to one dict per profile;
 #: both dicts must have the same keys (same code path, other sizes).
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
-    "00_machine_learning_basics": {
-        "smoke": {},
-        "full": {},
+    "00_machine_learning_basics": {  # k-means on the first n MNIST training images
+        "smoke": {"kmeans_images": 2000, "kmeans_max_iter": 100},
+        "full": {"kmeans_images": 10000, "kmeans_max_iter": 300},
     },
-    "01_linear_regression": {
-        "smoke": {"keras_epochs": 100},
-        "full": {"keras_epochs": 500},
+    "01_linear_regression": {  # one Keras epoch = 100 full-batch steps: 15 epochs = the 1,500 GD steps
+        "smoke": {"keras_epochs": 15},
+        "full": {"keras_epochs": 80},
     },
-    "02_logistic_regression": {
-        "smoke": {"mnist_train": 6000, "mnist_test": 2000, "epochs": 3, "batch_size": 128},
+    "02_logistic_regression": {  # MNIST softmax regression: first n train / test images
+        "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5, "batch_size": 128},
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20, "batch_size": 128},
     },
     # --- lesson 03 ---
