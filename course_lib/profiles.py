@@ -46,6 +46,12 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # --- lesson 08 ---
     # --- lesson 09 ---
     # --- lesson 10 ---
+    "11_sequence_to_sequence": {
+        "smoke": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64, "embed_dim": 32,
+                  "units": 128, "learning_rate": 0.01},
+        "full": {"n_train": 80000, "n_test": 5000, "epochs": 40, "batch_size": 128, "embed_dim": 32,
+                 "units": 128, "learning_rate": 0.01},
+    },
     # --- lesson 11 ---
     # --- lesson 12 ---
     # --- assignments ---
