@@ -41,6 +41,10 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     # --- lesson 03 ---
     # --- lesson 04 ---
     # --- lesson 05 ---
+    "06_recurrent_neural_networks": {
+        "smoke": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 60, "hello_print_every": 5},
+        "full": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 150, "hello_print_every": 10},
+    },
     # --- lesson 06 ---
     # --- lesson 07 ---
     # --- lesson 08 ---
