@@ -33,7 +33,7 @@ course: venv
 	$(PY) tools/run_course.py --out build
 
 lab: venv
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: venv
 	$(VENV)/bin/ruff check course_lib tools tests

@@ -19,11 +19,19 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def git_ref() -> str:
+    """The git tag of this version, ``v<version>``: Colab badges open the notebooks at this ref
+    and the setup cell installs course_lib from it, so notebook and package always match."""
+    from course_lib import __version__
+
+    return f"v{__version__}"
+
+
 def install_spec() -> str:
     """The pip requirement that installs this version of course_lib from GitHub."""
-    from course_lib import GITHUB_REPO, __version__
+    from course_lib import GITHUB_REPO
 
-    return f"course-lib @ git+https://github.com/{GITHUB_REPO}@v{__version__}"
+    return f"course-lib @ git+https://github.com/{GITHUB_REPO}@{git_ref()}"
 
 
 def setup_cell_source() -> str:
@@ -35,9 +43,10 @@ if "google.colab" in sys.modules:  # on Colab: install the course package (and n
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "{install_spec()}"], check=True)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
+os.environ.setdefault("COURSE_PROFILE", "smoke")  # or "full": the real run, on a GPU runtime
 
 from course_lib.setup import setup
-setup()  # prints versions, backend, profile and device; checks them'''
+info = setup()  # prints versions, backend, profile and device; checks them'''
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

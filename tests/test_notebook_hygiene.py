@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import GITHUB_REPO  # noqa: E402
+from course_lib import __version__  # noqa: E402
 from course_lib.setup import install_spec, setup_cell_source  # noqa: E402
 from tools import nbfmt  # noqa: E402
 
@@ -42,7 +43,7 @@ def test_title_badge_and_setup_cell(notebook):
     path, nb = notebook
     first = nb.cells[0]
     assert first.cell_type == "markdown" and re.match(r"# \d\d · \S", first.source), first.source[:80]
-    url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/notebooks/{path.name}"
+    url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/v{__version__}/notebooks/{path.name}"
     badges = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)", first.source)
     assert badges == [f"({url})"], badges
     setup = nb.cells[1]

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from course_lib import GITHUB_REPO  # noqa: E402
-from course_lib.setup import setup_cell_source  # noqa: E402
+from course_lib.setup import git_ref, setup_cell_source  # noqa: E402
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 BADGE_PREFIX = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -33,8 +33,9 @@ KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3
 
 
 def badge(relpath: str) -> str:
-    """The Open-in-Colab badge for a notebook at ``relpath`` in the repository (main branch)."""
-    return f"{BADGE_PREFIX}(https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/{relpath})"
+    """The Open-in-Colab badge for a notebook at ``relpath``, at this version's git tag (the
+    same ref the setup cell installs course_lib from)."""
+    return f"{BADGE_PREFIX}(https://colab.research.google.com/github/{GITHUB_REPO}/blob/{git_ref()}/{relpath})"
 
 
 def normalise(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
