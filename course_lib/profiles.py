@@ -46,6 +46,16 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 150, "hello_print_every": 10},
     },
     # --- lesson 06 ---
+    "07_gru_and_lstm": {
+        "smoke": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
+                  "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
+                  "memory_test": 1000, "memory_units": 32, "memory_epochs": 4, "memory_batch_size": 64,
+                  "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
+        "full": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
+                 "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 8000,
+                 "memory_test": 2000, "memory_units": 32, "memory_epochs": 10, "memory_batch_size": 64,
+                 "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
+    },
     # --- lesson 07 ---
     # --- lesson 08 ---
     # --- lesson 09 ---
