@@ -67,6 +67,15 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "units": 128, "learning_rate": 0.01},
     },
     # --- lesson 11 ---
+    "12_text_generation": {
+        # train_chars / val_chars: None = the whole split
+        "smoke": {"train_chars": 200_000, "val_chars": 30_000, "seq_len": 100, "batch_size": 64, "embed_dim": 32,
+                  "units": 128, "layers": 1, "dropout": 0.0, "epochs": 3, "learning_rate": 0.01,
+                  "sample_chars": 200},
+        "full": {"train_chars": None, "val_chars": None, "seq_len": 100, "batch_size": 64, "embed_dim": 64,
+                 "units": 512, "layers": 2, "dropout": 0.2, "epochs": 40, "learning_rate": 0.002,
+                 "sample_chars": 400},
+    },
     # --- lesson 12 ---
     # --- assignments ---
 }
