@@ -38,6 +38,14 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5, "batch_size": 128},
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20, "batch_size": 128},
     },
+    "03_neural_networks_and_backprop": {
+        "smoke": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "mnist_train": 5000, "mnist_val": 1000,
+                  "mnist_test": 2000, "scratch_hidden": 64, "scratch_epochs": 5, "scratch_lr": 0.5,
+                  "hidden": 512, "epochs": 3, "batch_size": 128},
+        "full": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "mnist_train": 55000, "mnist_val": 5000,
+                 "mnist_test": 10000, "scratch_hidden": 64, "scratch_epochs": 10, "scratch_lr": 0.5,
+                 "hidden": 512, "epochs": 20, "batch_size": 128},
+    },
     # --- lesson 03 ---
     # --- lesson 04 ---
     # --- lesson 05 ---
