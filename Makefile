@@ -45,3 +45,16 @@ format: venv
 
 clean:
 	rm -rf build .pytest_cache
+
+# make assignments   build the graded assignments (assignments/A*/A*.ipynb, otter-grader's assign
+#                    format) into build/assignments/<name>/: student/ (hand this out) and
+#                    autograder/ (the autograder zip and the solution). See assignments/README.md.
+ASSIGNMENTS := $(wildcard assignments/A*/A*.ipynb)
+.PHONY: assignments
+assignments: venv
+	@set -e; for nb in $(ASSIGNMENTS); do \
+	  name=$$(basename $$nb .ipynb); \
+	  rm -rf build/assignments/$$name; \
+	  echo "otter assign $$nb -> build/assignments/$$name"; \
+	  $(VENV)/bin/otter assign --no-pdfs $$nb build/assignments/$$name; \
+	done
