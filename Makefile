@@ -15,7 +15,7 @@ ifdef COURSE_DATA_DIR
 export COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
 endif
 
-.PHONY: venv test course lab lint format clean
+.PHONY: venv test course lab lint format clean test-backends
 
 venv: $(STAMP)
 
@@ -45,6 +45,31 @@ format: venv
 
 clean:
 	rm -rf build .pytest_cache
+
+# make test-backends   the smoke profile on Keras's JAX and PyTorch backends (CPU builds, no TensorFlow):
+#                      every notebook under nbval, then the benchmark's tests, once per backend, in a
+#                      separate venv (.venv-backends, pins: constraints.txt + constraints-backends.txt).
+#                      TensorFlow-only cells print a note there and are skipped.
+BACKENDS       ?= jax torch
+BACKENDS_VENV  := .venv-backends
+BACKENDS_PY    := $(BACKENDS_VENV)/bin/python
+BACKENDS_STAMP := $(BACKENDS_VENV)/.installed-stamp
+
+$(BACKENDS_STAMP): pyproject.toml constraints.txt constraints-backends.txt
+	test -x $(BACKENDS_PY) || $(PYTHON) -m venv $(BACKENDS_VENV)
+	$(BACKENDS_PY) -m pip install --quiet --upgrade pip
+	$(BACKENDS_PY) -m pip install --quiet -c constraints.txt -c constraints-backends.txt -e . \
+		jax jaxlib torch pytest pytest-timeout nbval nbclient nbconvert nbformat ipykernel
+	$(BACKENDS_PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (keras-course, JAX + PyTorch)"
+	touch $(BACKENDS_STAMP)
+
+test-backends: $(BACKENDS_STAMP)
+	@start=$$(date +%s); failed=""; for backend in $(BACKENDS); do \
+		echo "== KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BACKENDS_PY) -m pytest notebooks tests/test_benchmark.py --nbval-lax \
+			--nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider || failed="$$failed $$backend"; \
+	done; echo "test-backends ($(BACKENDS)) took $$(( $$(date +%s) - start )) s$${failed:+; FAILED on:$$failed}"; \
+	test -z "$$failed"
 
 # make assignments   build the graded assignments (assignments/A*/A*.ipynb, otter-grader's assign
 #                    format) into build/assignments/<name>/: student/ (hand this out) and
