@@ -84,6 +84,7 @@ def test_keras_path_writes_the_report(data_dir, tmp_path):
         assert r["samples"] == 256 and len(r["epoch_s"]) == 2 and r["s_per_epoch"] > 0
         assert r["samples_per_s"] == pytest.approx(256 / r["s_per_epoch"])
         assert math.isfinite(r["final_loss"]) and r["device"].startswith(("CPU", "GPU"))
+        assert r["cpu_s_per_epoch"] > 0 and r["optimizer"] == bm.OPTIMIZER[r["model"]]
     assert doc["ratios"] == []  # no plain loop ran
     md = (tmp_path / "benchmark.md").read_text()
     assert "## Lesson-05 CNN (adam)" in md and "## Lesson-08 LSTM (rmsprop)" in md and f"| {impl} |" in md

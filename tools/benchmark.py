@@ -198,10 +198,12 @@ def run_keras(model: str, x: np.ndarray, y: np.ndarray, batch_size: int, epochs:
     start = time.perf_counter()
     net.fit(x[:n_warm], y[:n_warm], batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
     warmup_s = time.perf_counter() - start
+    cpu = time.process_time()
     history = net.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
                       callbacks=[EpochTimer()])
+    cpu_s = time.process_time() - cpu
     return {"params": int(net.count_params()), "device": device_description(), "warmup_s": warmup_s,
-            "epoch_s": epoch_s, "final_loss": float(history.history["loss"][-1]),
+            "epoch_s": epoch_s, "cpu_s": cpu_s, "final_loss": float(history.history["loss"][-1]),
             "jit_compile": str(getattr(net, "jit_compile", "n/a"))}
 
 
@@ -295,15 +297,16 @@ def run_jax(model: str, x: np.ndarray, y: np.ndarray, batch_size: int, epochs: i
     start = time.perf_counter()
     epoch(-1, min(warmup_steps, steps))
     warmup_s = time.perf_counter() - start
-    epoch_s, loss = [], float("nan")
+    epoch_s, loss, cpu = [], float("nan"), time.process_time()
     for e in range(epochs):
         start = time.perf_counter()
         loss = epoch(e, steps)
         epoch_s.append(time.perf_counter() - start)
+    cpu_s = time.process_time() - cpu
     kind = "GPU" if device.platform == "gpu" else device.platform.upper()
     name = device.device_kind if device.platform == "gpu" else f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
     return {"params": int(sum(a.size for a in jax.tree.leaves(p))), "device": f"{kind}: {name}",
-            "warmup_s": warmup_s, "epoch_s": epoch_s, "final_loss": loss}
+            "warmup_s": warmup_s, "epoch_s": epoch_s, "cpu_s": cpu_s, "final_loss": loss}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -404,15 +407,16 @@ def run_torch(model: str, x: np.ndarray, y: np.ndarray, batch_size: int, epochs:
     start = time.perf_counter()
     epoch(min(warmup_steps, steps))
     warmup_s = time.perf_counter() - start
-    epoch_s, loss = [], float("nan")
+    epoch_s, loss, cpu = [], float("nan"), time.process_time()
     for _ in range(epochs):
         start = time.perf_counter()
         loss = epoch(steps)
         epoch_s.append(time.perf_counter() - start)
+    cpu_s = time.process_time() - cpu
     name = (f"GPU: {torch.cuda.get_device_name(0)}" if device.type == "cuda"
             else f"CPU: {platform.processor() or platform.machine()} ({os.cpu_count()} cores)")
     return {"params": int(sum(q.numel() for q in net.parameters() if q.requires_grad)), "device": name,
-            "warmup_s": warmup_s, "epoch_s": epoch_s, "final_loss": loss}
+            "warmup_s": warmup_s, "epoch_s": epoch_s, "cpu_s": cpu_s, "final_loss": loss}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -442,10 +446,12 @@ def run_one(impl: str, model: str, samples: int, batch_size: int, epochs: int, w
     runner = run_keras if impl.startswith("keras-") else {"jax": run_jax, "torch": run_torch}[impl]
     record = runner(model, x, y, batch_size, epochs, warmup_steps)
     s_per_epoch = statistics.median(record["epoch_s"])
+    # CPU seconds the process used per timed epoch (all its threads): on a busy CPU the wall
+    # time grows but this does not, so it tells what the epoch costs on an idle machine.
     return {"model": model, "impl": impl, "optimizer": OPTIMIZER[model], "samples": int(len(y)),
-            "batch_size": batch_size, "epochs": epochs,
-            "warmup_steps": warmup_steps, **record, "s_per_epoch": s_per_epoch,
-            "samples_per_s": len(y) / s_per_epoch}
+            "batch_size": batch_size, "epochs": epochs, "warmup_steps": warmup_steps, **record,
+            "s_per_epoch": s_per_epoch, "samples_per_s": len(y) / s_per_epoch,
+            "cpu_s_per_epoch": record["cpu_s"] / epochs}
 
 
 def run_in_subprocess(impl: str, model: str, args: argparse.Namespace) -> dict:
@@ -500,7 +506,9 @@ def to_markdown(doc: dict) -> str:
              "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
              f"- {meta['samples']} MNIST training images per epoch (whole batches of {meta['batch_size']}), "
              f"{meta['warmup_steps']} warm-up steps, then {meta['epochs']} timed epoch(s); "
-             "speed = samples/s of the median epoch", ""]
+             "speed = samples/s of the median epoch; CPU s / epoch = CPU time the process used (all threads)",
+             f"- load average (1 min) at start and end: {meta['load_average'][0]:.1f}, {meta['load_average'][1]:.1f} "
+             f"on {os.cpu_count()} cores", ""]
     ratio = {(r["model"], r["keras"]): r for r in doc["ratios"]}
     for model in MODELS:
         runs = [r for r in doc["runs"] if r["model"] == model]
@@ -508,15 +516,16 @@ def to_markdown(doc: dict) -> str:
             continue
         title = {"cnn": "Lesson-05 CNN", "lstm": "Lesson-08 LSTM"}[model]
         lines += [f"## {title} ({OPTIMIZER[model]})", "", "| implementation | device | parameters | warm-up (s) | s / epoch | "
-                  "samples / s | × best plain loop | final loss |", "|---|---|---|---|---|---|---|---|"]
+                  "samples / s | × best plain loop | CPU s / epoch | final loss |", "|---|---|---|---|---|---|---|---|---|"]
         for r in runs:
             if "error" in r:
-                lines.append(f"| {r['impl']} | **FAILED**: {r['error'].splitlines()[-1][:200]} | | | | | | |")
+                lines.append(f"| {r['impl']} | **FAILED**: {r['error'].splitlines()[-1][:200]} | | | | | | | |")
                 continue
             q = ratio.get((model, r["impl"]))
             times = f"{q['ratio']:.2f}" if q else "—"
             lines.append(f"| {r['impl']} | {r['device']} | {r['params']:,} | {r['warmup_s']:.1f} | "
-                         f"{r['s_per_epoch']:.2f} | {r['samples_per_s']:,.0f} | {times} | {r['final_loss']:.4f} |")
+                         f"{r['s_per_epoch']:.2f} | {r['samples_per_s']:,.0f} | {times} | {r['cpu_s_per_epoch']:.1f} | "
+                         f"{r['final_loss']:.4f} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -550,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     results_dir = (ROOT / "results").resolve()
     if args.out is not None and args.out.resolve() == results_dir:
         print("note: results/ takes this run only if every implementation ran on a GPU")
-    runs = []
+    runs, load_start = [], os.getloadavg()[0]
     for model in args.models:
         for impl in impls:
             print(f"{model:5s} {impl:17s}", end=" ", flush=True)
@@ -572,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
                     "host": f"{platform.node()} ({os.cpu_count()} CPU cores), python {platform.python_version()}",
                     "versions": versions(), "samples": ok[0]["samples"] if ok else args.samples,
                     "batch_size": args.batch_size, "epochs": args.epochs, "warmup_steps": args.warmup_steps,
+                    "load_average": [load_start, os.getloadavg()[0]],
                     "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])])},
            "runs": runs, "ratios": add_ratios(runs)}
     out.mkdir(parents=True, exist_ok=True)
