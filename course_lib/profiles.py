@@ -48,6 +48,10 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # --- lesson 03 ---
     # --- lesson 04 ---
+    "05_convolutional_networks": {
+        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2, "batch_size": 128},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15, "batch_size": 128},
+    },
     # --- lesson 05 ---
     "06_recurrent_neural_networks": {
         "smoke": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 60, "hello_print_every": 5},
