@@ -64,11 +64,19 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                   "memory_test": 1000, "memory_units": 32, "memory_epochs": 4, "memory_batch_size": 64,
                   "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
         "full": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
-                 "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 8000,
-                 "memory_test": 2000, "memory_units": 32, "memory_epochs": 10, "memory_batch_size": 64,
+                 "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
+                 "memory_test": 2000, "memory_units": 32, "memory_epochs": 5, "memory_batch_size": 64,
                  "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
     },
     # --- lesson 07 ---
+    "08_lstm_on_mnist": {
+        "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 1000, "classic_epochs": 4,
+                  "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
+                  "compare_units": 32, "compare_epochs": 3},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "classic_epochs": 10,
+                 "better_units": 128, "better_epochs": 12, "better_learning_rate": 0.002,
+                 "compare_units": 64, "compare_epochs": 5},
+    },
     # --- lesson 08 ---
     # --- lesson 09 ---
     # --- lesson 10 ---
