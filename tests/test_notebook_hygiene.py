@@ -59,9 +59,10 @@ def test_no_stored_outputs_except_checked_cells(notebook):
             continue
         if nbfmt.CHECK_MARK in cell.source:
             assert cell.outputs, f"{path.name} cell {i} is marked for nbval but has no stored output"
+            assert cell.execution_count is not None, f"{path.name} cell {i}: nbval needs an execution count"
         else:
             assert not cell.outputs, f"{path.name} cell {i} has stored outputs; run tools/nbfmt.py"
-        assert cell.execution_count is None
+            assert cell.execution_count is None
 
 
 def test_summary_and_exercises(notebook):

@@ -55,17 +55,19 @@ def normalise(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
         cells[1] = setup
     else:
         cells.insert(1, setup)
+    n_code = 0
     for cell in cells:
         cell.pop("id", None)
         if cell.cell_type == "code":
+            n_code += 1
             if CHECK_MARK not in cell.source:
                 cell.outputs = []
                 cell.execution_count = None
-            else:
-                cell.execution_count = None
+            else:  # nbval refuses stored outputs without an execution count: use the cell's ordinal
+                cell.execution_count = n_code
                 for out in cell.outputs:
                     if "execution_count" in out:
-                        out["execution_count"] = None
+                        out["execution_count"] = n_code
             cell.metadata.pop("execution", None)
             cell.metadata.pop("collapsed", None)
     nb.metadata = {
