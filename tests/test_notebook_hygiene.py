@@ -57,12 +57,22 @@ def test_no_stored_outputs_except_checked_cells(notebook):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        if nbfmt.CHECK_MARK in cell.source:
+        if nbfmt.is_checked(cell):
             assert cell.outputs, f"{path.name} cell {i} is marked for nbval but has no stored output"
             assert cell.execution_count is not None, f"{path.name} cell {i}: nbval needs an execution count"
         else:
             assert not cell.outputs, f"{path.name} cell {i} has stored outputs; run tools/nbfmt.py"
             assert cell.execution_count is None
+
+
+def test_nbval_markers_are_exact(notebook):
+    """nbval only honours a marker alone on its line; anything else would silently check nothing."""
+    path, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if "NBVAL_" in line:
+                assert line.strip() in ("# NBVAL_CHECK_OUTPUT", "# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION",
+                                        "# NBVAL_IGNORE_OUTPUT"), f"{path.name} cell {i}: {line!r} is not a marker nbval reads"
 
 
 def test_summary_and_exercises(notebook):

@@ -32,6 +32,12 @@ BADGE_PREFIX = "[![Open In Colab](https://colab.research.google.com/assets/colab
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
+def is_checked(cell) -> bool:
+    """True for a code cell that nbval compares: a line that is exactly ``# NBVAL_CHECK_OUTPUT``
+    (nbval ignores the marker with anything else on its line)."""
+    return any(line.strip().lstrip("#").strip() == CHECK_MARK.lstrip("# ") for line in cell.source.splitlines())
+
+
 def badge(relpath: str) -> str:
     """The Open-in-Colab badge for a notebook at ``relpath``, at this version's git tag (the
     same ref the setup cell installs course_lib from)."""
@@ -60,7 +66,7 @@ def normalise(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
         cell.pop("id", None)
         if cell.cell_type == "code":
             n_code += 1
-            if CHECK_MARK not in cell.source:
+            if not is_checked(cell):
                 cell.outputs = []
                 cell.execution_count = None
             else:  # nbval refuses stored outputs without an execution count: use the cell's ordinal
@@ -98,7 +104,7 @@ def refresh_checked(path: Path) -> None:
     NotebookClient(executed, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell, done in zip(nb.cells, executed.cells, strict=False):
-        if cell.cell_type == "code" and CHECK_MARK in cell.source:
+        if cell.cell_type == "code" and is_checked(cell):
             cell.outputs = done.outputs
     path.write_text(dumps(normalise(nb, path.relative_to(ROOT).as_posix())))
 
