@@ -10,8 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from course_lib import GITHUB_REPO  # noqa: E402
-from course_lib import __version__  # noqa: E402
+from course_lib import GITHUB_REPO, __version__  # noqa: E402
 from course_lib.setup import install_spec, setup_cell_source  # noqa: E402
 from tools import nbfmt  # noqa: E402
 
