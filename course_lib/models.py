@@ -94,12 +94,15 @@ def pool_output_size(input_size: int, pool_size: int = 2, stride: int | None = N
 
 def build_mlp(input_dim: int = 784, hidden: Sequence[int] = (512,), n_classes: int = 10, *,
               activation: str = "relu", kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
-              dropout: float = 0.0, batch_norm: bool = False, name: str = "mlp") -> keras.Sequential:
+              dropout: float = 0.0, batch_norm: bool = False, bn_momentum: float = 0.99,
+              name: str = "mlp") -> keras.Sequential:
     """A multilayer perceptron: ``input_dim`` → each of ``hidden`` → ``n_classes`` softmax.
 
     Each hidden block is ``Dense(units)`` (+ ``BatchNormalization`` before the activation when
     ``batch_norm``) → ``activation`` (+ ``Dropout(dropout)`` when ``dropout > 0``). Input shape
     ``(batch, input_dim)``, output ``(batch, n_classes)`` class probabilities. Uncompiled.
+    ``bn_momentum`` is the batch-norm running averages' momentum (Keras's 0.99 needs a few hundred
+    steps to forget its start; 0.9 suits short trainings).
 
     Parameters: ``(d_in + 1) · d_out`` per dense layer, plus ``4 · units`` per batch-norm layer
     (γ, β trainable; moving mean and variance not).
@@ -116,7 +119,7 @@ def build_mlp(input_dim: int = 784, hidden: Sequence[int] = (512,), n_classes: i
         model.add(layers.Dense(units, kernel_initializer=kernel_initializer,
                                activation=None if batch_norm else activation, name=f"dense_{i}"))
         if batch_norm:
-            model.add(layers.BatchNormalization(name=f"batch_norm_{i}"))
+            model.add(layers.BatchNormalization(momentum=bn_momentum, name=f"batch_norm_{i}"))
             model.add(layers.Activation(activation, name=f"{activation}_{i}"))
         if dropout > 0:
             model.add(layers.Dropout(dropout, name=f"dropout_{i}"))

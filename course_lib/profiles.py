@@ -47,6 +47,14 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "hidden": 512, "epochs": 20, "batch_size": 128},
     },
     # --- lesson 03 ---
+    "04_training_deep_networks": {
+        "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "grad_batch": 256,
+                  "deep_width": 128, "init_epochs": 2, "curve_sizes": [250, 1000, 4000], "curve_steps": 300,
+                  "curve_batch_size": 64, "epochs": 4, "batch_size": 128},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "grad_batch": 256,
+                 "deep_width": 128, "init_epochs": 5, "curve_sizes": [500, 2000, 8000, 32000, 55000],
+                 "curve_steps": 4000, "curve_batch_size": 64, "epochs": 30, "batch_size": 128},
+    },
     # --- lesson 04 ---
     "05_convolutional_networks": {
         "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2, "batch_size": 128},

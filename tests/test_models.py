@@ -99,6 +99,8 @@ def test_mlp_batch_norm_and_dropout_layers():
     assert kinds == ["Dense", "BatchNormalization", "Activation", "Dropout"] * 2 + ["Dense"]
     # dense (20·8+8) + (8·8+8) + (8·3+3), batch norm 4 per unit (2 trainable, 2 moving statistics)
     assert model.count_params() == (168 + 72 + 27) + 2 * 4 * 8
+    assert model.get_layer("batch_norm_1").momentum == 0.99
+    assert build_mlp(20, (8,), 3, batch_norm=True, bn_momentum=0.9).get_layer("batch_norm_1").momentum == 0.9
     probs = np.asarray(model(np.zeros((4, 20), "float32")))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
