@@ -86,7 +86,21 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "compare_units": 64, "compare_epochs": 5},
     },
     # --- lesson 08 ---
+    "09_time_series_airline": {
+        "smoke": {"tutorial_epochs": 3, "tutorial_ceiling": 250.0, "look_back": 25, "units": 4,
+                  "n_models": 2, "epochs": 40, "batch_size": 8, "learning_rate": 0.001,
+                  "own_ceiling": 25.0, "must_beat": "persistence (last month)"},
+        "full": {"tutorial_epochs": 100, "tutorial_ceiling": 60.0, "look_back": 25, "units": 4,
+                 "n_models": 5, "epochs": 100, "batch_size": 8, "learning_rate": 0.001,
+                 "own_ceiling": 15.0, "must_beat": "SARIMA(0,1,1)(0,1,1)12 on log"},
+    },
     # --- lesson 09 ---
+    "10_stock_price_prediction": {
+        "smoke": {"look_back": 7, "train_fraction": 0.7, "units": 32, "epochs": 15, "batch_size": 32,
+                  "learning_rate": 0.003, "acf_lags": 20, "rmse_ceiling": 20.0, "ratio_ceiling": 2.5},
+        "full": {"look_back": 7, "train_fraction": 0.7, "units": 32, "epochs": 100, "batch_size": 32,
+                 "learning_rate": 0.003, "acf_lags": 20, "rmse_ceiling": 11.0, "ratio_ceiling": 1.4},
+    },
     # --- lesson 10 ---
     "11_sequence_to_sequence": {
         "smoke": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64, "embed_dim": 32,
