@@ -82,7 +82,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                   "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
                   "compare_units": 32, "compare_epochs": 3},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "classic_epochs": 10,
-                 "better_units": 128, "better_epochs": 12, "better_learning_rate": 0.002,
+                 "better_units": 128, "better_epochs": 15, "better_learning_rate": 0.002,
                  "compare_units": 64, "compare_epochs": 5},
     },
     # --- lesson 08 ---
