@@ -30,7 +30,7 @@ def test_unknown_notebook_and_setting_are_errors():
         profiles.settings("99_nothing", seed=False)
     p = profiles.settings("02_logistic_regression", profile="smoke", seed=False)
     with pytest.raises(AttributeError, match="no setting 'epoch'"):
-        p.epoch
+        _ = p.epoch
 
 
 def test_both_profiles_have_the_same_keys():
