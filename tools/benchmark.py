@@ -457,8 +457,9 @@ def run_one(impl: str, model: str, samples: int, batch_size: int, epochs: int, w
 def run_in_subprocess(impl: str, model: str, args: argparse.Namespace) -> dict:
     """:func:`run_one` in a fresh Python process (its own Keras backend and device memory)."""
     env = dict(os.environ)
-    if impl.startswith("keras-"):
-        env["KERAS_BACKEND"] = impl.removeprefix("keras-")
+    # The plain loops import Keras too (course_lib.models, for the layer arithmetic): give it the
+    # loop's own framework, so that a venv without TensorFlow works.
+    env["KERAS_BACKEND"] = impl.removeprefix("keras-")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, "--models", model,
