@@ -12,7 +12,8 @@ CELL_TIMEOUT ?= 600
 export COURSE_PROFILE ?= smoke
 # Notebooks run in notebooks/, so a relative data folder is made absolute here.
 ifdef COURSE_DATA_DIR
-export COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
+override COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
+export COURSE_DATA_DIR
 endif
 
 .PHONY: venv test course lab lint format clean test-backends
