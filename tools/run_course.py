@@ -17,6 +17,7 @@ import html
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -52,7 +53,7 @@ def execute(path: Path, out: Path, cell_timeout: int) -> dict:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         status = "failed"
-        text = str(err).strip().splitlines()
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()  # no terminal colours
         error = next((ln for ln in reversed(text) if ln.strip()), type(err).__name__)[:500]
     wall = time.perf_counter() - start
     print(f"\r  {path.stem}: {status} in {wall:.1f} s" + " " * 20, flush=True)
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--cell-timeout", type=int, default=int(os.environ.get("COURSE_CELL_TIMEOUT", 1800)))
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
     sys.path.insert(0, str(ROOT))
     from course_lib.profiles import active_profile
 
