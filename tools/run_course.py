@@ -91,6 +91,11 @@ def _condition(check: dict) -> str:
     return ", ".join(f"{k} {_value(v)}" for k, v in others.items())
 
 
+def _figure(check: dict) -> str:
+    condition = _condition(check)
+    return f"{check['name']} = {_value(check['value'])}" + (f" ({condition})" if condition else "")
+
+
 def write_report(entries: list[dict], out: Path, profile: str, total_s: float) -> None:
     first = next((e["setup"] for e in entries if e["setup"]), {})
     meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "profile": profile,
@@ -105,14 +110,14 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float) -
           f"- total wall time: {meta['total_wall_s']} s", "",
           "| notebook | status | wall time (s) | checked figures |", "|---|---|---|---|"]
     for e in entries:
-        figures = "<br>".join(f"{c['name']} = {_value(c['value'])} ({_condition(c)})" for c in e["checks"])
+        figures = "<br>".join(_figure(c) for c in e["checks"])
         status = e["status"] if e["status"] == "ok" else f"**FAILED**: {e['error']}"
         md.append(f"| {e['notebook']} | {status} | {e['wall_s']} | {figures or '—'} |")
     (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     rows = "".join(
         f"<tr><td><a href='html/{e['notebook']}.html'>{e['notebook']}</a></td><td>{html.escape(e['status'])}"
         f"{(': ' + html.escape(e['error'])) if e['error'] else ''}</td><td>{e['wall_s']}</td><td>"
-        + "<br>".join(html.escape(f"{c['name']} = {_value(c['value'])} ({_condition(c)})") for c in e["checks"])
+        + "<br>".join(html.escape(_figure(c)) for c in e["checks"])
         + "</td></tr>" for e in entries)
     head = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in meta.items())
     (out / "report.html").write_text(
