@@ -39,3 +39,48 @@ def test_report_lists_figures_and_failures(tmp_path, monkeypatch):
     assert "accuracy = 0.9 (≥ 0.5)" in md and "**FAILED**" in md
     assert (tmp_path / "build" / "html" / "98_good.html").exists()
     assert (tmp_path / "build" / "notebooks" / "99_bad.ipynb").exists()
+
+
+def test_parallel_run_keeps_order_and_stops_cleanly(tmp_path, monkeypatch):
+    """--jobs 2 runs notebooks side by side in the order given; SIGTERM (a time limit) ends the
+    running notebook's kernel and still writes the report, marking it unfinished."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    marker = tmp_path / "kernel.pid"
+    _nb(nbdir / "97_fast.ipynb", "print('fast')")
+    _nb(nbdir / "98_slow.ipynb", f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(600)")
+    script = tmp_path / "run.py"  # run_course with its notebooks folder pointed at tmp_path
+    script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pathlib import Path\n"
+                      f"from tools import run_course\nrun_course.ROOT = Path({str(tmp_path)!r})\n"
+                      "sys.exit(run_course.main(sys.argv[1:]))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COURSE_PROFILE": "smoke"}
+    proc = subprocess.Popen([sys.executable, str(script), "98", "97", "--jobs", "2", "--out", str(tmp_path / "out")],
+                            env=env)
+    deadline = time.time() + 120
+    entries = tmp_path / "out" / "entries"
+    while time.time() < deadline and not (marker.exists() and (entries / "97_fast.json").exists()):
+        time.sleep(0.5)
+    assert marker.exists(), "the slow notebook's kernel never started"
+    kernel_pid = int(marker.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_name = {e["notebook"]: e for e in report["notebooks"]}
+    assert by_name["97_fast"]["status"] == "ok"
+    assert by_name["98_slow"]["status"] == "unfinished"
+    assert report["meta"]["jobs"] == 2
+    assert "**UNFINISHED**" in (tmp_path / "out" / "report.md").read_text()
+    for _ in range(50):  # the kernel goes with its worker
+        try:
+            os.kill(kernel_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the slow notebook's kernel (pid {kernel_pid}) still runs after the stop")

@@ -2,10 +2,15 @@
 
     python tools/run_course.py                      # all of notebooks/*.ipynb, active profile
     python tools/run_course.py 01 02 --out build    # only notebooks whose name starts so
+    python tools/run_course.py 12 05 --jobs 2       # two at a time, started in the order given
 
-Each notebook runs in a fresh kernel with ``COURSE_METRICS_FILE`` set, so the figures it checks
-(``course_lib.checks``) and its setup (versions, backend, device) land in the report. A failed
-notebook is reported with its error and the others still run; the exit code is 1 if any failed.
+Each notebook runs in its own worker process and a fresh kernel with ``COURSE_METRICS_FILE``
+set, so the figures it checks (``course_lib.checks``) and its setup (versions, backend, device)
+land in the report. A failed notebook is reported with its error and the others still run; the
+exit code is 1 if any failed. With ``--jobs N`` up to N notebooks run at once (on a machine with
+many cores or a GPU the small lessons then share it); their wall times overlap, and the report's
+total is the elapsed time of the whole run. Stopped by SIGTERM or Ctrl-C (a time limit, say), the
+run still writes its report, with the notebooks it did not finish marked ``unfinished``.
 Writes ``<out>/notebooks/*.ipynb``, ``<out>/html/*.html``, ``<out>/report.{md,html,json}``.
 """
 
@@ -18,6 +23,8 @@ import json
 import os
 import platform
 import re
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,28 +36,33 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def execute(path: Path, out: Path, cell_timeout: int) -> dict:
-    """Run one notebook; return its report entry."""
+def execute(path: Path, out: Path, cell_timeout: int, progress: bool = True) -> dict:
+    """Run one notebook in a fresh kernel; return its report entry."""
     metrics_file = out / "metrics" / f"{path.stem}.json"
     metrics_file.parent.mkdir(parents=True, exist_ok=True)
     metrics_file.unlink(missing_ok=True)
-    os.environ["COURSE_METRICS_FILE"] = str(metrics_file)
     nb = nbformat.read(path, as_version=4)
     n_code = sum(c.cell_type == "code" for c in nb.cells)
     done = {"n": 0}
 
-    def progress(cell, cell_index, execute_reply=None, **_):  # nbclient hook, after each cell
-        if cell.cell_type == "code":
+    def show_progress(cell, cell_index, execute_reply=None, **_):  # nbclient hook, after each cell
+        if cell.cell_type == "code" and progress:
             done["n"] += 1
             print(f"\r  {path.stem}: cell {done['n']}/{n_code}", end="", flush=True)
 
+    def note_kernel(notebook, **_):  # nbclient hook, once the kernel runs: its pid, for a stopped run
+        pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
+        if pid:
+            (out / "entries").mkdir(parents=True, exist_ok=True)
+            (out / "entries" / f"{path.stem}.kernel").write_text(str(pid))
+
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
-                            on_cell_executed=progress)
+                            on_notebook_start=note_kernel, on_cell_executed=show_progress)
     start = time.perf_counter()
     status, error = "ok", ""
     try:
-        client.execute()
+        client.execute(env={**os.environ, "COURSE_METRICS_FILE": str(metrics_file)})
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         status = "failed"
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()  # no terminal colours
@@ -96,22 +108,39 @@ def _figure(check: dict) -> str:
     return f"{check['name']} = {_value(check['value'])}" + (f" ({condition})" if condition else "")
 
 
-def write_report(entries: list[dict], out: Path, profile: str, total_s: float) -> None:
+def _versions(setup: dict) -> dict[str, str]:
+    """course_lib's version and those of the packages the run used, as installed here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"course_lib": setup["course_lib"]} if "course_lib" in setup else {}
+    for dist in ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def write_report(entries: list[dict], out: Path, profile: str, total_s: float, jobs: int = 1,
+                 commit: str = "unknown") -> None:
+    entries = sorted(entries, key=lambda e: e["notebook"])
     first = next((e["setup"] for e in entries if e["setup"]), {})
     meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "profile": profile,
             "backend": first.get("backend", os.environ.get("KERAS_BACKEND", "tensorflow")),
             "device": first.get("device", "unknown"), "python": platform.python_version(),
-            "versions": {k: first[k] for k in ("keras", "tensorflow", "course_lib") if k in first},
+            "versions": _versions(first), "commit": commit, "jobs": jobs,
             "total_wall_s": round(total_s, 1)}
     (out / "report.json").write_text(json.dumps({"meta": meta, "notebooks": entries}, indent=1))
     md = [f"# Course run report ({profile} profile)", "",
           f"- date: {meta['date']}", f"- backend: {meta['backend']}", f"- device: {meta['device']}",
           f"- python {meta['python']}; " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()),
-          f"- total wall time: {meta['total_wall_s']} s", "",
+          f"- commit: {meta['commit']}",
+          f"- total wall time: {meta['total_wall_s']} s"
+          + (f" ({jobs} notebooks at a time, so their wall times overlap)" if jobs > 1 else ""), "",
           "| notebook | status | wall time (s) | checked figures |", "|---|---|---|---|"]
     for e in entries:
         figures = "<br>".join(_figure(c) for c in e["checks"])
-        status = e["status"] if e["status"] == "ok" else f"**FAILED**: {e['error']}"
+        status = e["status"] if e["status"] == "ok" else f"**{e['status'].upper()}**: {e['error']}"
         md.append(f"| {e['notebook']} | {status} | {e['wall_s']} | {figures or '—'} |")
     (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     rows = "".join(
@@ -127,31 +156,111 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float) -
         f"<th>checked figures</th></tr>{rows}</table>", encoding="utf-8")
 
 
+def _git_commit() -> str:
+    """The commit the notebooks ran at (``+dirty`` with uncommitted changes). In a copy without
+    git (an offline bundle, say) the ``COURSE_COMMIT`` environment variable, else ``unknown``."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("COURSE_COMMIT", "unknown")
+
+
+def _worker(path: Path, out: Path, cell_timeout: int, progress: bool) -> subprocess.Popen:
+    """Start one notebook in a worker process (its own process group, so that a stopped run can
+    end the worker and its kernel together); the worker writes ``<out>/entries/<stem>.json``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path), "--out", str(out),
+           "--cell-timeout", str(cell_timeout)] + ([] if progress else ["--quiet"])
+    return subprocess.Popen(cmd, start_new_session=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("only", nargs="*", help="run only notebooks whose file name starts with one of these")
+    parser.add_argument("only", nargs="*", help="run only notebooks whose file name starts with one of these, "
+                        "started in this order")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--cell-timeout", type=int, default=int(os.environ.get("COURSE_CELL_TIMEOUT", 1800)))
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
     sys.path.insert(0, str(ROOT))
+    if args.worker:
+        entry = execute(args.worker, args.out, args.cell_timeout, progress=not args.quiet)
+        (args.out / "entries").mkdir(parents=True, exist_ok=True)
+        (args.out / "entries" / f"{args.worker.stem}.json").write_text(json.dumps(entry))
+        return 0
     from course_lib.profiles import active_profile
 
     profile = active_profile()  # an unknown COURSE_PROFILE stops here, before any work
     paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.only:
-        paths = [p for p in paths if p.name.startswith(tuple(args.only))]
+        paths = [p for prefix in args.only for p in paths if p.name.startswith(prefix)]
+        paths = list(dict.fromkeys(paths))  # a notebook named twice runs once
     if not paths:
         print("no notebooks matched", args.only, file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"Running {len(paths)} notebooks, profile {profile}, "
-          f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, into {args.out}")
+    (args.out / "entries").mkdir(exist_ok=True)
+    for path in paths:
+        for suffix in (".json", ".kernel"):
+            (args.out / "entries" / f"{path.stem}{suffix}").unlink(missing_ok=True)
+    print(f"Running {len(paths)} notebooks ({args.jobs} at a time), profile {profile}, "
+          f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, into {args.out}", flush=True)
     start, entries = time.perf_counter(), []
-    for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] {path.name}", flush=True)
-        entries.append(execute(path, args.out, args.cell_timeout))
-        write_report(entries, args.out, profile, time.perf_counter() - start)
+    waiting, running = list(paths), {}  # running: path -> (worker, start time)
+    commit = _git_commit()
+
+    def stop(signum, frame):  # a time limit or Ctrl-C: end the workers, keep what finished
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while waiting or running:
+            while waiting and len(running) < args.jobs:
+                path = waiting.pop(0)
+                if args.jobs > 1:
+                    print(f"  {path.stem}: started", flush=True)
+                running[path] = (_worker(path, args.out, args.cell_timeout, progress=args.jobs == 1),
+                                 time.perf_counter())
+            for path, (proc, t0) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[path]
+                done = args.out / "entries" / f"{path.stem}.json"
+                entries.append(json.loads(done.read_text()) if done.exists() else
+                               {"notebook": path.stem, "status": "failed", "wall_s": round(time.perf_counter() - t0, 1),
+                                "error": f"the worker process ended with code {proc.returncode}",
+                                "setup": {}, "checks": []})
+                write_report(entries, args.out, profile, time.perf_counter() - start, args.jobs, commit)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print(f"\nstopped with {len(running)} notebooks running and {len(waiting)} not started", flush=True)
+        for path, (proc, t0) in running.items():
+            done = args.out / "entries" / f"{path.stem}.json"
+            if proc.poll() is not None and done.exists():  # finished just before the stop
+                entries.append(json.loads(done.read_text()))
+                continue
+            kernel = args.out / "entries" / f"{path.stem}.kernel"
+            groups = [proc.pid] + ([int(kernel.read_text())] if kernel.exists() else [])
+            for group in groups:  # the worker, and the kernel it started (a session of its own)
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            entries.append({"notebook": path.stem, "status": "unfinished", "wall_s": round(time.perf_counter() - t0, 1),
+                            "error": f"still running after {time.perf_counter() - t0:.0f} s when the run was stopped",
+                            "setup": {}, "checks": []})
+        entries += [{"notebook": path.stem, "status": "not started", "wall_s": 0.0,
+                     "error": "the run was stopped before it began", "setup": {}, "checks": []} for path in waiting]
+        write_report(entries, args.out, profile, time.perf_counter() - start, args.jobs, commit)
+        return 1
     failed = [e["notebook"] for e in entries if e["status"] != "ok"]
     print(f"Report: {args.out / 'report.md'}  ({len(entries) - len(failed)} ok, {len(failed)} failed"
           + (f": {', '.join(failed)})" if failed else ")"))
