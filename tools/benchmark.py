@@ -40,6 +40,7 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -561,16 +562,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None and args.out.resolve() == results_dir:
         print("note: results/ takes this run only if every implementation ran on a GPU")
     runs, load_start = [], os.getloadavg()[0]
-    for model in args.models:
-        for impl in impls:
-            print(f"{model:5s} {impl:17s}", end=" ", flush=True)
-            if args.no_subprocess:
-                r = run_one(impl, model, args.samples, args.batch_size, args.epochs, args.warmup_steps)
-            else:
-                r = run_in_subprocess(impl, model, args)
-            runs.append(r)
-            print(f"FAILED: {r['error']}" if "error" in r else
-                  f"{r['s_per_epoch']:8.2f} s/epoch {r['samples_per_s']:10,.0f} samples/s  ({r['device']})", flush=True)
+
+    def stop(signum, frame):  # a time limit: keep the runs that finished
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    stopped = False
+    try:
+        for model in args.models:
+            for impl in impls:
+                print(f"{model:5s} {impl:17s}", end=" ", flush=True)
+                if args.no_subprocess:
+                    r = run_one(impl, model, args.samples, args.batch_size, args.epochs, args.warmup_steps)
+                else:
+                    r = run_in_subprocess(impl, model, args)
+                runs.append(r)
+                print(f"FAILED: {r['error']}" if "error" in r else
+                      f"{r['s_per_epoch']:8.2f} s/epoch {r['samples_per_s']:10,.0f} samples/s  ({r['device']})",
+                      flush=True)
+    except KeyboardInterrupt:  # subprocess.run has ended the run in progress
+        stopped = True
+        done = {(r["model"], r["impl"]) for r in runs}
+        runs += [{"model": m, "impl": i, "error": "not run: the benchmark was stopped (time limit)"}
+                 for m in args.models for i in impls if (m, i) not in done]
+        print("\nstopped: the runs not finished are reported as not run", flush=True)
     all_gpu = bool(runs) and all(r.get("device", "").startswith("GPU") for r in runs)
     out = args.out if args.out is not None else (results_dir if all_gpu else ROOT / "build" / "benchmark")
     if out.resolve() == results_dir and not all_gpu:
@@ -583,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
                     "versions": versions(), "samples": ok[0]["samples"] if ok else args.samples,
                     "batch_size": args.batch_size, "epochs": args.epochs, "warmup_steps": args.warmup_steps,
                     "load_average": [load_start, os.getloadavg()[0]],
-                    "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])])},
+                    "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+                    "stopped": stopped},
            "runs": runs, "ratios": add_ratios(runs)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmark.json").write_text(json.dumps(doc, indent=1))
