@@ -15,6 +15,7 @@ except the cells marked ``# NBVAL_CHECK_OUTPUT``, whose stored outputs are what 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -88,8 +89,11 @@ def normalise(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:
-    """Formatted JSON (indent 1, sorted keys, trailing newline), like tensorflow/docs' nbfmt."""
-    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    """Formatted JSON like tensorflow/docs' nbfmt: indent 1, sorted keys, trailing newline, and
+    every cell source and multi-line output stored as a list of lines (so a diff shows lines)."""
+    from nbformat.v4.rwbase import split_lines
+
+    return json.dumps(split_lines(copy.deepcopy(nb)), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def refresh_checked(path: Path) -> None:
