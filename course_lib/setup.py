@@ -93,6 +93,35 @@ def device_description() -> str:
     return f"CPU: {platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
 
 
+def use_float32_matmul() -> None:
+    """Compute float32 matrix products and convolutions in float32 on a GPU, not in TF32.
+
+    NVIDIA GPUs since Ampere (A100, H100, H200) let cuBLAS and cuDNN, and by default TensorFlow
+    and JAX, multiply float32 matrices in TF32: inputs rounded to 10 mantissa bits, a relative
+    error near 1e-3 instead of 1e-7. The lessons check their from-scratch computations against
+    Keras to float32 precision, so the course turns TF32 off on every backend (its models are
+    small: the speed it gives matters little). Call it before the first computation; on a CPU it
+    changes nothing.
+    """
+    os.environ.setdefault("NVIDIA_TF32_OVERRIDE", "0")  # cuBLAS and cuDNN, read when they start
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest")  # XLA's own GPU kernels too
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+    elif backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
 def setup(verbose: bool = True) -> dict[str, str]:
     """Check versions, report backend, profile and device; return them as a dict.
 
@@ -103,6 +132,7 @@ def setup(verbose: bool = True) -> dict[str, str]:
     if backend not in ("tensorflow", "jax", "torch"):
         raise ValueError(f"KERAS_BACKEND={backend!r} is not a Keras backend this course runs on; "
                          "use 'tensorflow', 'jax' or 'torch'.")
+    use_float32_matmul()
     import keras
     import numpy as np
 
