@@ -157,8 +157,11 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float, j
 
 
 def _git_commit() -> str:
-    """The commit the notebooks ran at (``+dirty`` with uncommitted changes). In a copy without
-    git (an offline bundle, say) the ``COURSE_COMMIT`` environment variable, else ``unknown``."""
+    """The commit the notebooks ran at (``+dirty`` with uncommitted changes): the
+    ``COURSE_COMMIT`` environment variable where set (a copied tree, such as an offline bundle's,
+    whose own git state may be stale or missing), else git's, else ``unknown``."""
+    if os.environ.get("COURSE_COMMIT"):
+        return os.environ["COURSE_COMMIT"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
@@ -166,7 +169,7 @@ def _git_commit() -> str:
                                capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return os.environ.get("COURSE_COMMIT", "unknown")
+        return "unknown"
 
 
 def _worker(path: Path, out: Path, cell_timeout: int, progress: bool) -> subprocess.Popen:
