@@ -53,8 +53,8 @@ def test_parallel_run_keeps_order_and_stops_cleanly(tmp_path, monkeypatch):
     nbdir.mkdir()
     marker = tmp_path / "kernel.pid"
     _nb(nbdir / "97_fast.ipynb", "print('fast')")
-    _nb(nbdir / "98_slow.ipynb", f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\n"
-        "time.sleep(600)")
+    _nb(nbdir / "98_slow.ipynb", "from course_lib.checks import record\nrecord('before_the_wait', 1.5)\n"
+        f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)")
     script = tmp_path / "run.py"  # run_course with its notebooks folder pointed at tmp_path
     script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pathlib import Path\n"
                       f"from tools import run_course\nrun_course.ROOT = Path({str(tmp_path)!r})\n"
@@ -74,6 +74,7 @@ def test_parallel_run_keeps_order_and_stops_cleanly(tmp_path, monkeypatch):
     by_name = {e["notebook"]: e for e in report["notebooks"]}
     assert by_name["97_fast"]["status"] == "ok"
     assert by_name["98_slow"]["status"] == "unfinished"
+    assert [c["value"] for c in by_name["98_slow"]["checks"]] == [1.5]  # what it checked before the stop
     assert report["meta"]["jobs"] == 2
     assert "**UNFINISHED**" in (tmp_path / "out" / "report.md").read_text()
     for _ in range(50):  # the kernel goes with its worker

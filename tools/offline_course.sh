@@ -34,7 +34,7 @@ export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 export COURSE_PROFILE=${COURSE_PROFILE:-full}
 export COURSE_DATA_DIR=$ROOT/offline/data
 export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}   # course_lib, without building it
-export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+export PYTHONUNBUFFERED=1
 [ -f offline/COMMIT ] && export COURSE_COMMIT=${COURSE_COMMIT:-$(cat offline/COMMIT)}  # a copy without git
 if [ "$JOBS" -gt 1 ]; then
     export XLA_PYTHON_CLIENT_PREALLOCATE=false   # several JAX kernels share one GPU

@@ -257,9 +257,12 @@ def main(argv: list[str] | None = None) -> int:
                     os.killpg(group, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+            metrics = args.out / "metrics" / f"{path.stem}.json"  # what it had checked so far
+            doc = json.loads(metrics.read_text()) if metrics.exists() and metrics.stat().st_size else {}
             entries.append({"notebook": path.stem, "status": "unfinished", "wall_s": round(time.perf_counter() - t0, 1),
-                            "error": f"still running after {time.perf_counter() - t0:.0f} s when the run was stopped",
-                            "setup": {}, "checks": []})
+                            "error": f"still running after {time.perf_counter() - t0:.0f} s when the run was stopped; "
+                                     "its figures are those checked before",
+                            "setup": doc.get("setup", {}), "checks": doc.get("checks", [])})
         entries += [{"notebook": path.stem, "status": "not started", "wall_s": 0.0,
                      "error": "the run was stopped before it began", "setup": {}, "checks": []} for path in waiting]
         write_report(entries, args.out, profile, time.perf_counter() - start, args.jobs, commit)

@@ -1,0 +1,27 @@
+"""README's table of GPU results is the one tools/results_table.py makes from results/."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools import results_table  # noqa: E402
+
+
+def test_readme_holds_the_generated_table():
+    readme = (ROOT / "README.md").read_text()
+    begin, end = readme.index(results_table.BEGIN), readme.index(results_table.END)
+    assert readme[begin + len(results_table.BEGIN):end].strip() == results_table.table(), (
+        "README's results table is stale: paste the output of python tools/results_table.py")
+
+
+def test_every_result_is_a_gpu_run():
+    import json
+
+    reports = sorted((ROOT / "results").glob("*/report.json"))
+    assert reports, "results/ holds no report"
+    for path in reports:
+        meta = json.loads(path.read_text())["meta"]
+        assert meta["device"].startswith("GPU"), f"{path}: results/ holds GPU runs only, not {meta['device']}"
+        assert meta["profile"] == "full", f"{path}: results/ holds full-profile runs only"
