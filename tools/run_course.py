@@ -172,6 +172,14 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _kill_group(pgid: int) -> None:
+    """SIGKILL a process group that may already be gone."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _worker(path: Path, out: Path, cell_timeout: int, progress: bool) -> subprocess.Popen:
     """Start one notebook in a worker process (its own process group, so that a stopped run can
     end the worker and its kernel together); the worker writes ``<out>/entries/<stem>.json``."""
@@ -196,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.worker:
         entry = execute(args.worker, args.out, args.cell_timeout, progress=not args.quiet)
-        (args.out / "entries").mkdir(parents=True, exist_ok=True)
-        (args.out / "entries" / f"{args.worker.stem}.json").write_text(json.dumps(entry))
+        done = args.out / "entries" / f"{args.worker.stem}.json"
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.with_suffix(".tmp").write_text(json.dumps(entry))
+        done.with_suffix(".tmp").replace(done)  # whole or absent: a stopped run may read it at any moment
         return 0
     from course_lib.profiles import active_profile
 
@@ -247,16 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstopped with {len(running)} notebooks running and {len(waiting)} not started", flush=True)
         for path, (proc, t0) in running.items():
             done = args.out / "entries" / f"{path.stem}.json"
-            if proc.poll() is not None and done.exists():  # finished just before the stop
+            _kill_group(proc.pid)
+            if done.exists():  # finished just before the stop (its worker was still exiting)
                 entries.append(json.loads(done.read_text()))
                 continue
             kernel = args.out / "entries" / f"{path.stem}.kernel"
-            groups = [proc.pid] + ([int(kernel.read_text())] if kernel.exists() else [])
-            for group in groups:  # the worker, and the kernel it started (a session of its own)
-                try:
-                    os.killpg(group, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            if kernel.exists():  # the kernel the worker started runs in a session of its own
+                _kill_group(int(kernel.read_text()))
             metrics = args.out / "metrics" / f"{path.stem}.json"  # what it had checked so far
             doc = json.loads(metrics.read_text()) if metrics.exists() and metrics.stat().st_size else {}
             entries.append({"notebook": path.stem, "status": "unfinished", "wall_s": round(time.perf_counter() - t0, 1),
