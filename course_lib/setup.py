@@ -157,9 +157,9 @@ def setup(verbose: bool = True) -> dict[str, str]:
         import tensorflow as tf
 
         info["tensorflow"] = tf.__version__
-    from course_lib.checks import update_metrics_file
+    from course_lib.metrics import record_setup
 
-    update_metrics_file(lambda doc: doc.__setitem__("setup", info))
+    record_setup(info)
     if verbose:
         print("  ".join(f"{k}: {v}" for k, v in info.items()))
         if in_colab() and not info["device"].startswith("GPU"):
