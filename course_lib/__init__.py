@@ -8,9 +8,9 @@ Modules, one job each:
 - ``plots``: plotting helpers shared by several lessons.
 - ``setup``: the notebook preamble (versions, backend, GPU, Colab).
 - ``mnist``: MNIST scaled, reshaped and split into seeded train/validation/test subsets.
-- ``models``: convolution/pooling arithmetic and the MLP and CNN builders lessons reuse.
+- ``models``: convolution/pooling arithmetic, the MLP and CNN builders lessons reuse, and
+  copying weights between layers.
 - ``autodiff``: one gradient call for the TensorFlow, JAX and PyTorch backends.
-- ``cells``: NumPy reference steps of SimpleRNN, GRU and LSTM in Keras's weight layout.
 - ``timeseries``: windows, chronological splits, a train-only scaler, RMSE.
 - ``text``: a character vocabulary (characters <-> integer ids).
 - ``grade``: batch grading of the otter-grader assignments (``python -m course_lib.grade``).
