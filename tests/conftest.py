@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from course_tools import kernel_env
+
 os.environ.setdefault("COURSE_PROFILE", "smoke")
+# The kernels that nbval and the notebook tests start run in the notebooks' folder.
+os.environ.update(kernel_env())
 
 
 @pytest.fixture(scope="session")
