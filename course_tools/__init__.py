@@ -67,7 +67,7 @@ def installed_versions(names: tuple[str, ...] = REPORTED_PACKAGES) -> dict[str, 
 def git_commit(root: Path = ROOT) -> str:
     """The commit the checkout is at, ``+dirty`` with uncommitted changes to tracked files.
 
-    ``COURSE_COMMIT``, where set, wins: a copied tree (an offline bundle's) may carry a stale git
+    ``COURSE_COMMIT``, where set, wins: a copied tree (an offline bundle's) may hold a stale git
     state or none. ``unknown`` without git.
     """
     if os.environ.get("COURSE_COMMIT", "").strip():
