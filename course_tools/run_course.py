@@ -152,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         entry = execute(args.worker, args.out, args.cell_timeout, progress=not args.quiet)
         (args.out / "entries").mkdir(parents=True, exist_ok=True)
-        (args.out / "entries" / f"{args.worker.stem}.json").write_text(json.dumps(entry))
+        done = args.out / "entries" / f"{args.worker.stem}.json"
+        tmp = done.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entry))
+        os.replace(tmp, done)  # in one step: a stopped run reads a whole entry or none
         return 0
     from course_lib.profiles import active_profile
 
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstopped with {len(running)} notebooks running and {len(waiting)} not started", flush=True)
         for path, (proc, t0) in running.items():
             done = args.out / "entries" / f"{path.stem}.json"
-            if proc.poll() is not None and done.exists():  # finished just before the stop
+            if done.exists():  # finished just before the stop; its worker is exiting on its own
                 entries.append(json.loads(done.read_text()))
                 continue
             kernel = args.out / "entries" / f"{path.stem}.kernel"
