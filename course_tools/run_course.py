@@ -6,8 +6,8 @@
 
 Each notebook runs in its own worker process and a fresh kernel with a metrics file
 (:mod:`course_lib.metrics`), so the figures it checks (``course_lib.checks``) and its setup
-(versions, backend, device) land in the report. A failed notebook is reported with its error and the others still run; the
-exit code is 1 if any failed. With ``--jobs N`` up to N notebooks run at once (on a machine with
+(versions, backend, device) land in the report. A failed notebook is reported with its error
+and the others still run; the exit code is 1 if any failed. With ``--jobs N`` up to N notebooks run at once (on a machine with
 many cores or a GPU the small lessons then share it); their wall times overlap, and the report's
 total is the elapsed time of the whole run. Stopped by SIGTERM or Ctrl-C (a time limit, say), the
 run still writes its report, with the notebooks it did not finish marked ``unfinished``.
