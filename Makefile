@@ -1,7 +1,15 @@
-# make course   create .venv, install, execute every notebook into build/, write build/report.md
-# make test     create .venv if missing, run the whole test suite (unit tests + nbval, smoke profile)
-# make lab      open JupyterLab on notebooks/ with the course kernel
-# Windows (no make): see README, "Without make".
+# make venv            create .venv with the pinned versions (constraints.txt) and register the course kernel
+# make test            the whole test suite: unit tests, doctests, every notebook under nbval (smoke profile)
+# make course          execute every notebook into build/, write build/report.md (python -m course_tools.run_course)
+# make lab             JupyterLab on notebooks/ with the course kernel (python -m course_tools.lab)
+# make lint            ruff on the code, the lessons and the assignments; check the notebooks' format
+# make format          ruff's safe fixes, then format every notebook (python -m course_tools.nbfmt)
+# make assignments     build the graded assignments into build/assignments/ (see assignments/README.md)
+# make test-backends   every notebook on Keras's JAX and PyTorch backends, in .venv-backends
+# make offline-bundle  build offline/ for a GPU host without internet access (needs COURSE_DATA_DIR)
+# make offline-course  on that host: install from offline/, run the course and the benchmark
+# make clean           remove build/
+# Windows (no make): see README, "Without make". Settings: COURSE_DATA_DIR, COURSE_PROFILE, KERAS_BACKEND.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,14 +17,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= dev,grading,browser
 CELL_TIMEOUT ?= 600
-export COURSE_PROFILE ?= smoke
-# Notebooks run in notebooks/, so a relative data folder is made absolute here.
-ifdef COURSE_DATA_DIR
-override COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
-export COURSE_DATA_DIR
-endif
+# On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
+HOST_PYTHON ?= python3
+LINTED := course_lib course_tools tests notebooks assignments
 
-.PHONY: venv test course lab lint format clean test-backends
+.PHONY: venv test course lab lint format assignments test-backends offline-bundle offline-course clean
 
 venv: $(STAMP)
 
@@ -28,29 +33,41 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: venv
-	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
+	$(PY) -m pytest tests course_lib course_tools notebooks --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
 
 course: venv
-	$(PY) tools/run_course.py --out build
+	$(PY) -m course_tools.run_course --out build
 
 lab: venv
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(PY) -m course_tools.lab
 
 lint: venv
-	$(VENV)/bin/ruff check course_lib tools tests
-	$(PY) tools/nbfmt.py --check
+	$(VENV)/bin/ruff check $(LINTED)
+	$(PY) -m course_tools.nbfmt --check
 
 format: venv
-	$(VENV)/bin/ruff check --fix course_lib tools tests
-	$(PY) tools/nbfmt.py
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(PY) -m course_tools.nbfmt
 
 clean:
 	rm -rf build .pytest_cache
 
-# make test-backends   the smoke profile on Keras's JAX and PyTorch backends (CPU builds, no TensorFlow):
-#                      every notebook under nbval, then the benchmark's tests, once per backend, in a
-#                      separate venv (.venv-backends, pins: constraints.txt + constraints-backends.txt).
-#                      TensorFlow-only cells print a note there and are skipped.
+# assignments: otter assign on every master (assignments/A*/A*.ipynb) into build/assignments/<name>/:
+# student/ (hand this out) and autograder/ (the autograder zip and the solution).
+ASSIGNMENTS := $(wildcard assignments/A*/A*.ipynb)
+assignments: venv
+	@set -e; for nb in $(ASSIGNMENTS); do \
+	  name=$$(basename $$nb .ipynb); \
+	  rm -rf build/assignments/$$name; \
+	  echo "otter assign $$nb -> build/assignments/$$name"; \
+	  $(VENV)/bin/otter assign --no-pdfs $$nb build/assignments/$$name; \
+	done
+
+# test-backends: the smoke profile on Keras's JAX and PyTorch backends (CPU builds, no TensorFlow):
+# every notebook under nbval, then the benchmark's tests, once per backend, in a separate venv
+# (.venv-backends, pins: constraints.txt + constraints-backends.txt). TensorFlow-only cells print
+# a note there and are skipped.
 BACKENDS       ?= jax torch
 BACKENDS_VENV  := .venv-backends
 BACKENDS_PY    := $(BACKENDS_VENV)/bin/python
@@ -72,15 +89,11 @@ test-backends: $(BACKENDS_STAMP)
 	done; echo "test-backends ($(BACKENDS)) took $$(( $$(date +%s) - start )) s$${failed:+; FAILED on:$$failed}"; \
 	test -z "$$failed"
 
-# make assignments   build the graded assignments (assignments/A*/A*.ipynb, otter-grader's assign
-#                    format) into build/assignments/<name>/: student/ (hand this out) and
-#                    autograder/ (the autograder zip and the solution). See assignments/README.md.
-ASSIGNMENTS := $(wildcard assignments/A*/A*.ipynb)
-.PHONY: assignments
-assignments: venv
-	@set -e; for nb in $(ASSIGNMENTS); do \
-	  name=$$(basename $$nb .ipynb); \
-	  rm -rf build/assignments/$$name; \
-	  echo "otter assign $$nb -> build/assignments/$$name"; \
-	  $(VENV)/bin/otter assign --no-pdfs $$nb build/assignments/$$name; \
-	done
+# offline-bundle / offline-course: see `python -m course_tools.offline --help` and README, "On a GPU
+# host without internet access". The settings (PY_VERSION, HOST_PACKAGES, JOBS, COURSE_TIME_LIMIT,
+# BENCHMARK_TIME_LIMIT, RESULTS_DIR, ...) are read from the environment.
+offline-bundle: venv
+	$(PY) -m course_tools.offline bundle
+
+offline-course:
+	$(HOST_PYTHON) -m course_tools.offline all

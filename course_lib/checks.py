@@ -1,25 +1,23 @@
 """Checked figures: each lesson asserts what it teaches, prints it, and records it for the report.
 
-Every check prints one line ``CHECK <name> = <value> ...`` and, when the environment variable
-``COURSE_METRICS_FILE`` names a file (``make course`` and the tests set it), appends the figure
-to that JSON file so that ``build/report.md`` can list it.
+Every check prints one line ``CHECK <name> = <value> ...`` and records the figure in the
+metrics file (:mod:`course_lib.metrics`) when a course runner asked for one, so that the run
+report lists it.
 
-Floors depend on the active profile: a smoke run trains on a subset for a few epochs, so its
-floor is lower than the published full-profile figure.
+Floors and ceilings depend on the active profile: a smoke run trains on a subset for a few
+epochs, so its floor is lower than the published full-profile figure. They are given per
+profile as keyword arguments, ``check_at_least(name, value, smoke=0.8, full=0.9)``.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from course_lib.profiles import active_profile
+from course_lib import metrics
+from course_lib.profiles import PROFILES, ProfileError, active_profile
 
 
 def _to_python(value: Any) -> Any:
@@ -33,11 +31,20 @@ def _to_python(value: Any) -> Any:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
+    return metrics.format_value(value, digits=6)
+
+
+def _bound(check: str, bounds: dict[str, float]) -> tuple[str, float]:
+    """The active profile and its bound among ``bounds`` (one keyword argument per profile)."""
+    unknown = sorted(set(bounds) - set(PROFILES))
+    if unknown:
+        raise ProfileError(f"{check}: {', '.join(map(repr, unknown))} is not a profile; "
+                           f"give one bound per profile: {', '.join(f'{p}=...' for p in PROFILES)}")
+    profile = active_profile()
+    if profile not in bounds:
+        raise ProfileError(f"{check}: no bound for the active profile {profile!r}; add {profile}=... "
+                           "to the call")
+    return profile, bounds[profile]
 
 
 def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> Any:
@@ -46,33 +53,19 @@ def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> Any:
     detail = " ".join(f"{k}={_fmt(_to_python(v))}" for k, v in extra.items())
     print(f"CHECK {name} = {_fmt(py)}" + (f"  ({detail})" if detail else ""))
     row = {"name": name, "value": py, "kind": kind, **{k: _to_python(v) for k, v in extra.items()}}
-    update_metrics_file(lambda doc: doc.setdefault("checks", []).append(row))
+    metrics.record_check(row)
     return value
 
 
-def update_metrics_file(change: Callable[[dict], None]) -> None:
-    """Apply ``change`` to the JSON document at ``COURSE_METRICS_FILE`` (if that is set).
+def check_at_least(name: str, value: float, **floors: float) -> float:
+    """Assert ``value >= floor``, the active profile's floor among ``floors`` (one keyword
+    argument per profile); print and record it.
 
-    The document is ``{"setup": {...versions, backend, device...}, "checks": [{name, value, ...}]}``.
-    """
-    path = os.environ.get("COURSE_METRICS_FILE")
-    if not path:
-        return
-    p = Path(path)
-    doc = json.loads(p.read_text()) if p.exists() and p.stat().st_size else {}
-    change(doc)
-    p.write_text(json.dumps(doc, indent=1))
-
-
-def check_at_least(name: str, value: float, *, smoke: float, full: float) -> float:
-    """Assert ``value >= floor`` for the active profile's floor; print and record it.
-
-    >>> check_at_least("accuracy", 0.95, smoke=0.8, full=0.9)
-    CHECK accuracy = 0.95  (floor=0.8 profile=smoke)
+    >>> check_at_least("accuracy", 0.95, smoke=0.9, full=0.9)
+    CHECK accuracy = 0.95  (floor=0.9 profile=...)
     0.95
     """
-    profile = active_profile()
-    floor = {"smoke": smoke, "full": full}[profile]
+    profile, floor = _bound("check_at_least", floors)
     v = float(_to_python(value))
     if not math.isfinite(v) or v < floor:
         raise AssertionError(f"{name} = {v:.6g} is below the {profile}-profile floor {floor}")
@@ -80,10 +73,10 @@ def check_at_least(name: str, value: float, *, smoke: float, full: float) -> flo
     return value
 
 
-def check_at_most(name: str, value: float, *, smoke: float, full: float) -> float:
-    """Assert ``value <= ceiling`` for the active profile (a loss or an error); print and record it."""
-    profile = active_profile()
-    ceiling = {"smoke": smoke, "full": full}[profile]
+def check_at_most(name: str, value: float, **ceilings: float) -> float:
+    """Assert ``value <= ceiling`` (a loss or an error), the active profile's ceiling among
+    ``ceilings`` (one keyword argument per profile); print and record it."""
+    profile, ceiling = _bound("check_at_most", ceilings)
     v = float(_to_python(value))
     if not math.isfinite(v) or v > ceiling:
         raise AssertionError(f"{name} = {v:.6g} is above the {profile}-profile ceiling {ceiling}")

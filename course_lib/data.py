@@ -8,15 +8,17 @@ Where a file comes from, in this order:
 
 Every file is checked against its SHA-256 before use. A file with the wrong hash is never used
 and never silently replaced: :class:`DataHashError` names the file, both hashes and the fix.
-MNIST is the exception that proves the rule: Keras's own ``mnist.npz`` has other bytes than the
-mirror's, so a local ``mnist.npz`` is checked by its arrays (shapes, dtypes, label counts), and
-without one :func:`keras.datasets.mnist.load_data` downloads and checks Keras's file.
+MNIST is also checked by its contents: a copy of ``mnist.npz`` rebuilt from the four original
+files has other bytes than Keras's, so whatever file the arrays came from (a local copy, or
+Keras's own download), :func:`load_mnist` checks the SHA-256 of the decoded arrays
+(:func:`arrays_sha256`) against the registry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +35,11 @@ class Dataset:
     url: str
     sha256: str
     description: str
-    #: How a copy in ``COURSE_DATA_DIR`` is checked: ``"sha256"`` (its bytes), or ``"arrays"``
-    #: (its contents, by the loader: for a mirror rebuilt from the original files).
-    local_check: str = "sha256"
+    #: For an ``.npz`` file: the SHA-256 of its arrays (:func:`arrays_sha256`, in the order of
+    #: ``arrays``). A file whose bytes differ from the registry's but whose arrays match is
+    #: accepted: it holds the same data.
+    arrays_sha256: str | None = None
+    arrays: tuple[str, ...] = ()
 
 
 _LECTURE = "https://raw.githubusercontent.com/leejaymin/TensorFlowLecture/420e15f79fdc357790c8c50b6e3db82f1e74dcba/0.1.Fundamental_Neural_Network"
@@ -86,16 +90,12 @@ REGISTRY: dict[str, Dataset] = {
             "mnist", "mnist.npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
             "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
             "MNIST digits, 60,000 train and 10,000 test images of 28x28 uint8 pixels "
-            "(the hash is Keras's file; a local copy is checked by its arrays)",
-            local_check="arrays",
+            "(the hash is Keras's file; every copy is also checked by its arrays)",
+            arrays_sha256="e5ea4841dd6fde90b155843179ce5756a4864227194eec7fb09d7cfc4cf702a5",
+            arrays=("x_train", "y_train", "x_test", "y_test"),
         ),
     ]
 }
-
-#: What genuine MNIST looks like (from the original IDX files).
-MNIST_TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
-MNIST_TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
-
 
 class DataError(RuntimeError):
     """A data set could not be found, fetched or trusted."""
@@ -138,16 +138,61 @@ def cache_dir() -> Path:
     return Path(value).expanduser() if value else Path.home() / ".cache" / "course_lib"
 
 
-def _verified(path: Path, d: Dataset) -> Path:
+def arrays_sha256(arrays: Mapping[str, np.ndarray], names: tuple[str, ...]) -> str:
+    """The SHA-256 of the arrays ``names`` of ``arrays``, in that order: for each, the line
+    ``<name> <dtype> <shape>`` and then its bytes in C order. Two files have the same hash
+    exactly when they hold the same arrays, whatever their compression or layout.
+
+    >>> arrays_sha256({"y": np.arange(3, dtype=np.uint8)}, ("y",))[:16]
+    'e7126366c3347aab'
+    """
+    h = hashlib.sha256()
+    for name in names:
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name} {a.dtype.str} {a.shape}\n".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _mismatch(where: str, d: Dataset, expected: str, actual: str, what: str = "SHA-256") -> DataHashError:
+    return DataHashError(
+        f"{where} does not match the registry for data set {d.name!r}:\n"
+        f"  expected {what} {expected}\n  actual   {what} {actual}\n"
+        f"The file is corrupt or not the pinned version, and was not used. Delete it and "
+        f"download it again from {d.url}, or point COURSE_DATA_DIR at a folder with the right file."
+    )
+
+
+def _read_arrays(path: Path, d: Dataset) -> dict[str, np.ndarray]:
+    """The arrays ``d.arrays`` of the ``.npz`` file at ``path``; a clear error when unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in d.arrays}
+    except Exception as err:
+        raise DataError(f"{path} could not be read as data set {d.name!r} with arrays {', '.join(d.arrays)} "
+                        f"({type(err).__name__}: {err}). Delete it and download it again from {d.url}, or "
+                        "point COURSE_DATA_DIR at a folder with the right file.") from err
+
+
+def _check_arrays(arrays: Mapping[str, np.ndarray], d: Dataset, where: str) -> None:
+    """Raise :class:`DataHashError` unless ``arrays`` hash to the registry's ``arrays_sha256``."""
+    actual = arrays_sha256(arrays, d.arrays)
+    if actual != d.arrays_sha256:
+        raise _mismatch(where, d, d.arrays_sha256, actual, what=f"SHA-256 of the arrays ({', '.join(d.arrays)})")
+
+
+def verify(path: str | os.PathLike, name: str) -> Path:
+    """``path``, after checking that it is a genuine copy of data set ``name``: its SHA-256 is the
+    registry's or, for a data set of arrays, the SHA-256 of its arrays is. Raises
+    :class:`DataHashError` (naming the file, both hashes and the upstream URL) otherwise."""
+    d, path = dataset(name), Path(path)
     actual = sha256(path)
-    if actual != d.sha256:
-        raise DataHashError(
-            f"{path} does not match the registry for data set {d.name!r}:\n"
-            f"  expected SHA-256 {d.sha256}\n  actual   SHA-256 {actual}\n"
-            f"The file is corrupt or not the pinned version, and was not used. Delete it and "
-            f"download it again from {d.url}, or point COURSE_DATA_DIR at a folder with the right file."
-        )
-    return path
+    if actual == d.sha256:
+        return path
+    if d.arrays_sha256 is not None:
+        _check_arrays(_read_arrays(path, d), d, str(path))
+        return path
+    raise _mismatch(str(path), d, d.sha256, actual)
 
 
 def fetch(name: str) -> Path:
@@ -155,11 +200,10 @@ def fetch(name: str) -> Path:
     d = dataset(name)
     folder = data_dir()
     if folder is not None and (folder / d.filename).is_file():
-        local = folder / d.filename
-        return local if d.local_check == "arrays" else _verified(local, d)
+        return verify(folder / d.filename, name)
     cached = cache_dir() / d.filename
     if cached.is_file():
-        return _verified(cached, d)
+        return verify(cached, name)
     import pooch
 
     try:
@@ -176,7 +220,7 @@ def fetch(name: str) -> Path:
         raise DataMissingError(
             f"data set {name!r}: {d.filename} is not in a local folder ({where}; cache {cache_dir()}) "
             f"and could not be downloaded from {d.url} ({type(err).__name__}: {err}). Download it "
-            "by hand and set COURSE_DATA_DIR to its folder, e.g. COURSE_DATA_DIR=../shared/datasets."
+            "by hand from there into a folder and set COURSE_DATA_DIR to that folder."
         ) from err
     return Path(path)
 
@@ -234,48 +278,28 @@ def load_tiny_shakespeare() -> str:
     return fetch("tiny_shakespeare").read_text(encoding="utf-8")
 
 
-def check_mnist(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> None:
-    """Raise :class:`DataError` unless the arrays look like genuine MNIST (shapes, dtypes, label counts)."""
-    expect = {"x_train": (x_train, (60000, 28, 28)), "y_train": (y_train, (60000,)),
-              "x_test": (x_test, (10000, 28, 28)), "y_test": (y_test, (10000,))}
-    for key, (array, shape) in expect.items():
-        if array.shape != shape or array.dtype != np.uint8:
-            raise DataError(f"MNIST {key} has shape {array.shape} and dtype {array.dtype}; "
-                            f"expected {shape} uint8. The mnist.npz file is not genuine MNIST.")
-    for key, labels, counts in (("y_train", y_train, MNIST_TRAIN_LABEL_COUNTS),
-                                ("y_test", y_test, MNIST_TEST_LABEL_COUNTS)):
-        found = tuple(int(c) for c in np.bincount(labels, minlength=10))
-        if found != counts:
-            raise DataError(f"MNIST {key} label counts {found} differ from genuine MNIST's {counts}.")
-
-
 def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST as ``(x_train, y_train), (x_test, y_test)``: images (n, 28, 28) uint8 in 0-255,
-    labels (n,) uint8 in 0-9. From ``COURSE_DATA_DIR/mnist.npz`` when there (checked by its
-    arrays), else :func:`keras.datasets.mnist.load_data` (downloads and hash-checks)."""
+    labels (n,) uint8 in 0-9. From ``COURSE_DATA_DIR/mnist.npz`` when there, else from
+    :func:`keras.datasets.mnist.load_data` (which downloads Keras's file and checks its hash).
+    Either way the arrays are checked against the registry (:func:`arrays_sha256`)."""
+    d = REGISTRY["mnist"]
     folder = data_dir()
-    if folder is not None and (folder / "mnist.npz").is_file():
-        path = fetch("mnist")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                arrays = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-        except Exception as err:
-            raise DataError(f"{path} could not be read as MNIST ({type(err).__name__}: {err}). "
-                            "Replace it with a good copy or unset COURSE_DATA_DIR to download it.") from err
-        try:
-            check_mnist(*arrays)
-        except DataError as err:
-            raise DataError(f"{path}: {err} Replace it or unset COURSE_DATA_DIR.") from None
-        return (arrays[0], arrays[1]), (arrays[2], arrays[3])
-    import keras
+    if folder is not None and (folder / d.filename).is_file():
+        where = str(folder / d.filename)
+        arrays = _read_arrays(folder / d.filename, d)
+    else:
+        import keras
 
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as err:
-        d = REGISTRY["mnist"]
-        raise DataMissingError(
-            f"MNIST: no mnist.npz in COURSE_DATA_DIR ({folder}) and keras could not download it from "
-            f"{d.url} ({type(err).__name__}: {err}). Set COURSE_DATA_DIR to a folder holding mnist.npz."
-        ) from err
-    check_mnist(x_train, y_train, x_test, y_test)
-    return (x_train, y_train), (x_test, y_test)
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as err:
+            raise DataMissingError(
+                f"MNIST: no {d.filename} in COURSE_DATA_DIR ({folder}) and Keras could not download it from "
+                f"{d.url} ({type(err).__name__}: {err}). Download it by hand from there into a folder and set "
+                "COURSE_DATA_DIR to that folder."
+            ) from err
+        where = "MNIST from keras.datasets.mnist.load_data() (its file is ~/.keras/datasets/mnist.npz)"
+        arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    _check_arrays(arrays, d, where)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

@@ -1,9 +1,11 @@
-"""Model builders and layer arithmetic shared by the MNIST lessons (03 MLP, 04 deep MLPs, 05 CNN).
+"""Model builders, layer arithmetic and weight copying shared by several lessons.
 
 - :func:`conv_output_size`, :func:`pool_output_size`: the side length a convolution or pooling
   layer produces, with a clear ``ValueError`` on impossible settings.
 - :func:`build_mlp`: a multilayer perceptron for flattened images (lessons 03 and 04).
 - :func:`build_mnist_cnn`: the classic three-block MNIST CNN (lesson 05).
+- :func:`copy_weights`: one layer's weights into another of the same shapes, to compare a
+  from-scratch layer with Keras's (lessons 06 to 08).
 
 The builders return *uncompiled* ``keras.Sequential`` models, so each lesson chooses (and shows)
 its optimiser, loss and metrics.
@@ -155,3 +157,19 @@ def build_mnist_cnn(filters: Sequence[int] = (32, 64, 128), dense_units: int = 6
     model.add(layers.Dropout(dropout, name="dropout"))
     model.add(layers.Dense(n_classes, activation="softmax", name="output"))
     return model
+
+
+def copy_weights(source: keras.layers.Layer, target: keras.layers.Layer) -> None:
+    """Give the Keras layer ``target`` the weights of ``source`` (both built), checking shapes.
+
+    Use it to put a Keras layer's weights into a from-scratch cell (or back) before comparing.
+    """
+    src, dst = source.get_weights(), target.get_weights()
+    if not dst:
+        raise ValueError(f"the target layer {target.name!r} has no weights yet: build it first "
+                         "(call it once on an input of the right shape)")
+    got, want = [w.shape for w in src], [w.shape for w in dst]
+    if got != want:
+        raise ValueError(f"cannot copy weights of shapes {got} from {source.name!r} into {target.name!r}, "
+                         f"which has weights of shapes {want}. Same units, input size and cell type?")
+    target.set_weights(src)

@@ -2,12 +2,13 @@
 
 The profile is chosen with the ``COURSE_PROFILE`` environment variable. It changes sizes and
 epochs, never the code path: a notebook asks for its settings with :func:`settings` and uses
-them the same way in both profiles.
+them the same way in every profile.
 
->>> import os; os.environ["COURSE_PROFILE"] = "smoke"
->>> p = settings("01_linear_regression")
->>> p.profile, p.seed
-('smoke', 42)
+>>> p = settings("02_logistic_regression", "smoke", seed=False)
+>>> p.profile, p.seed, p.epochs, p.batch_size
+('smoke', 42, 5, 128)
+>>> settings("02_logistic_regression", "full", seed=False).epochs
+20
 """
 
 from __future__ import annotations
@@ -23,61 +24,60 @@ PROFILES: tuple[str, ...] = ("smoke", "full")
 DEFAULT_PROFILE = "smoke"
 SEED = 42
 
-#: Per-notebook sizes and epochs. Each entry maps a notebook's stem to one dict per profile;
-#: both dicts must have the same keys (same code path, other sizes).
+#: Per-notebook sizes and epochs. Each entry maps a notebook's stem to the values all profiles
+#: share (``"shared"``) and one dict per profile of the values that differ between profiles.
+#: Every profile's dict has the same keys (same code path, other sizes); a value that is the same
+#: in every profile belongs in ``"shared"``. A new profile is one more dict per notebook and one
+#: more name in :data:`PROFILES`.
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "00_machine_learning_basics": {  # k-means on the first n MNIST training images
+        "shared": {},
         "smoke": {"kmeans_images": 2000, "kmeans_max_iter": 100},
         "full": {"kmeans_images": 10000, "kmeans_max_iter": 300},
     },
     "01_linear_regression": {  # one Keras epoch = 100 full-batch steps: 15 epochs = the 1,500 GD steps
+        "shared": {},
         "smoke": {"keras_epochs": 15},
         "full": {"keras_epochs": 80},
     },
     "02_logistic_regression": {  # MNIST softmax regression: first n train / test images
-        "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5, "batch_size": 128},
-        "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20, "batch_size": 128},
+        "shared": {"batch_size": 128},
+        "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
+        "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20},
     },
     "03_neural_networks_and_backprop": {
-        "smoke": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "mnist_train": 5000, "mnist_val": 1000,
-                  "mnist_test": 2000, "scratch_hidden": 64, "scratch_epochs": 5, "scratch_lr": 0.5,
-                  "hidden": 512, "epochs": 3, "batch_size": 128},
-        "full": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "mnist_train": 55000, "mnist_val": 5000,
-                 "mnist_test": 10000, "scratch_hidden": 64, "scratch_epochs": 10, "scratch_lr": 0.5,
-                 "hidden": 512, "epochs": 20, "batch_size": 128},
+        "shared": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "scratch_hidden": 64, "scratch_lr": 0.5,
+                   "hidden": 512, "batch_size": 128},
+        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 10, "epochs": 20},
     },
-    # --- lesson 03 ---
     "04_training_deep_networks": {
-        "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "grad_batch": 256,
-                  "deep_width": 128, "init_epochs": 2, "curve_sizes": [250, 1000, 4000], "curve_steps": 300,
-                  "curve_batch_size": 64, "epochs": 4, "batch_size": 128},
-        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "grad_batch": 256,
-                 "deep_width": 128, "init_epochs": 5, "curve_sizes": [500, 2000, 8000, 32000, 55000],
-                 "curve_steps": 4000, "curve_batch_size": 64, "epochs": 30, "batch_size": 128},
+        "shared": {"grad_batch": 256, "deep_width": 128, "curve_batch_size": 64, "batch_size": 128},
+        "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "init_epochs": 2,
+                  "curve_sizes": [250, 1000, 4000], "curve_steps": 300, "epochs": 4},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "init_epochs": 5,
+                 "curve_sizes": [500, 2000, 8000, 32000, 55000], "curve_steps": 4000, "epochs": 30},
     },
-    # --- lesson 04 ---
     "05_convolutional_networks": {
-        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2, "batch_size": 128},
-        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15, "batch_size": 128},
+        "shared": {"batch_size": 128},
+        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15},
     },
-    # --- lesson 05 ---
     "06_recurrent_neural_networks": {
-        "smoke": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 60, "hello_print_every": 5},
-        "full": {"hello_units": 8, "hello_learning_rate": 0.02, "hello_epochs": 150, "hello_print_every": 10},
+        "shared": {"hello_units": 8, "hello_learning_rate": 0.02},
+        "smoke": {"hello_epochs": 60, "hello_print_every": 5},
+        "full": {"hello_epochs": 150, "hello_print_every": 10},
     },
-    # --- lesson 06 ---
     "07_gru_and_lstm": {
-        "smoke": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
-                  "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
-                  "memory_test": 1000, "memory_units": 32, "memory_epochs": 4, "memory_batch_size": 64,
-                  "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
-        "full": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
-                 "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
-                 "memory_test": 2000, "memory_units": 32, "memory_epochs": 5, "memory_batch_size": 64,
-                 "memory_learning_rate": 0.005, "memory_gate_bias": 3.0},
+        "shared": {"grad_batch": 16, "grad_steps": 60, "grad_features": 8, "grad_units": 32,
+                   "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
+                   "memory_units": 32, "memory_batch_size": 64, "memory_learning_rate": 0.005,
+                   "memory_gate_bias": 3.0},
+        "smoke": {"memory_test": 1000, "memory_epochs": 4},
+        "full": {"memory_test": 2000, "memory_epochs": 5},
     },
-    # --- lesson 07 ---
     "08_lstm_on_mnist": {
+        "shared": {},
         "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 1000, "classic_epochs": 4,
                   "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
                   "compare_units": 32, "compare_epochs": 3},
@@ -85,41 +85,31 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "better_units": 128, "better_epochs": 15, "better_learning_rate": 0.002,
                  "compare_units": 64, "compare_epochs": 5},
     },
-    # --- lesson 08 ---
     "09_time_series_airline": {
-        "smoke": {"tutorial_epochs": 3, "tutorial_ceiling": 250.0, "look_back": 25, "units": 4,
-                  "n_models": 2, "epochs": 40, "batch_size": 8, "learning_rate": 0.001,
+        "shared": {"look_back": 25, "units": 4, "batch_size": 8, "learning_rate": 0.001},
+        "smoke": {"tutorial_epochs": 3, "tutorial_ceiling": 250.0, "n_models": 2, "epochs": 40,
                   "own_ceiling": 25.0, "must_beat": "persistence (last month)"},
-        "full": {"tutorial_epochs": 100, "tutorial_ceiling": 60.0, "look_back": 25, "units": 4,
-                 "n_models": 5, "epochs": 100, "batch_size": 8, "learning_rate": 0.001,
+        "full": {"tutorial_epochs": 100, "tutorial_ceiling": 60.0, "n_models": 5, "epochs": 100,
                  "own_ceiling": 15.0, "must_beat": "SARIMA(0,1,1)(0,1,1)12 on log"},
     },
-    # --- lesson 09 ---
     "10_stock_price_prediction": {
-        "smoke": {"look_back": 7, "train_fraction": 0.7, "units": 32, "epochs": 15, "batch_size": 32,
-                  "learning_rate": 0.003, "acf_lags": 20, "rmse_ceiling": 20.0, "ratio_ceiling": 2.5},
-        "full": {"look_back": 7, "train_fraction": 0.7, "units": 32, "epochs": 100, "batch_size": 32,
-                 "learning_rate": 0.003, "acf_lags": 20, "rmse_ceiling": 11.0, "ratio_ceiling": 1.4},
+        "shared": {"look_back": 7, "train_fraction": 0.7, "units": 32, "batch_size": 32, "learning_rate": 0.003,
+                   "acf_lags": 20},
+        "smoke": {"epochs": 15, "rmse_ceiling": 20.0, "ratio_ceiling": 2.5},
+        "full": {"epochs": 100, "rmse_ceiling": 11.0, "ratio_ceiling": 1.4},
     },
-    # --- lesson 10 ---
     "11_sequence_to_sequence": {
-        "smoke": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64, "embed_dim": 32,
-                  "units": 128, "learning_rate": 0.01},
-        "full": {"n_train": 80000, "n_test": 5000, "epochs": 40, "batch_size": 128, "embed_dim": 32,
-                 "units": 128, "learning_rate": 0.01},
+        "shared": {"embed_dim": 32, "units": 128, "learning_rate": 0.01},
+        "smoke": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64},
+        "full": {"n_train": 80000, "n_test": 5000, "epochs": 40, "batch_size": 128},
     },
-    # --- lesson 11 ---
-    "12_text_generation": {
-        # train_chars / val_chars: None = the whole split
-        "smoke": {"train_chars": 200_000, "val_chars": 30_000, "seq_len": 100, "batch_size": 64, "embed_dim": 32,
-                  "units": 128, "layers": 1, "dropout": 0.0, "epochs": 3, "learning_rate": 0.01,
-                  "sample_chars": 200},
-        "full": {"train_chars": None, "val_chars": None, "seq_len": 100, "batch_size": 64, "embed_dim": 64,
-                 "units": 512, "layers": 2, "dropout": 0.2, "epochs": 40, "learning_rate": 0.002,
-                 "sample_chars": 400},
+    "12_text_generation": {  # train_chars / val_chars: None = the whole split
+        "shared": {"seq_len": 100, "batch_size": 64},
+        "smoke": {"train_chars": 200_000, "val_chars": 30_000, "embed_dim": 32, "units": 128, "layers": 1,
+                  "dropout": 0.0, "epochs": 3, "learning_rate": 0.01, "sample_chars": 200},
+        "full": {"train_chars": None, "val_chars": None, "embed_dim": 64, "units": 512, "layers": 2,
+                 "dropout": 0.2, "epochs": 40, "learning_rate": 0.002, "sample_chars": 400},
     },
-    # --- lesson 12 ---
-    # --- assignments ---
 }
 
 
@@ -191,4 +181,5 @@ def settings(notebook: str, profile: str | None = None, *, seed: bool = True) ->
         )
     if seed:
         seed_everything(SEED)
-    return Settings(notebook=notebook, profile=profile, seed=SEED, values=dict(SETTINGS[notebook][profile]))
+    values = {**SETTINGS[notebook]["shared"], **SETTINGS[notebook][profile]}
+    return Settings(notebook=notebook, profile=profile, seed=SEED, values=values)

@@ -1,8 +1,8 @@
-"""The notebook preamble: one setup cell, the same in every notebook, and what it calls.
+"""The notebook preamble: what the setup cell at the top of every notebook calls.
 
-The cell itself is :func:`setup_cell_source`; ``tools/nbfmt.py`` writes it into every notebook
-and a test checks that they all match it. On Colab it installs this package from GitHub at
-the version the notebooks were written for; elsewhere it installs nothing.
+The cell (the same in every notebook) installs this package on Colab, picks the Keras backend
+and the run profile, then calls :func:`setup`, which checks the versions and prints what the
+notebook runs on. :func:`tensorflow_only` guards the few cells that need TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,36 +17,6 @@ MIN_VERSIONS = {"keras": (3, 0), "numpy": (1, 26)}
 def in_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
-
-
-def git_ref() -> str:
-    """The git tag of this version, ``v<version>``: Colab badges open the notebooks at this ref
-    and the setup cell installs course_lib from it, so notebook and package always match."""
-    from course_lib import __version__
-
-    return f"v{__version__}"
-
-
-def install_spec() -> str:
-    """The pip requirement that installs this version of course_lib from GitHub."""
-    from course_lib import GITHUB_REPO
-
-    return f"course-lib @ git+https://github.com/{GITHUB_REPO}@{git_ref()}"
-
-
-def setup_cell_source() -> str:
-    """The source of the setup cell every notebook starts with."""
-    return f'''# Setup: the same cell in every notebook (written by tools/nbfmt.py; edit it there).
-import os, subprocess, sys
-
-if "google.colab" in sys.modules:  # on Colab: install the course package (and nothing else)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "{install_spec()}"], check=True)
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
-os.environ.setdefault("COURSE_PROFILE", "smoke")  # or "full": the real run, on a GPU runtime
-
-from course_lib.setup import setup
-info = setup()  # prints versions, backend, profile and device; checks them'''
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -157,9 +127,9 @@ def setup(verbose: bool = True) -> dict[str, str]:
         import tensorflow as tf
 
         info["tensorflow"] = tf.__version__
-    from course_lib.checks import update_metrics_file
+    from course_lib.metrics import record_setup
 
-    update_metrics_file(lambda doc: doc.__setitem__("setup", info))
+    record_setup(info)
     if verbose:
         print("  ".join(f"{k}: {v}" for k, v in info.items()))
         if in_colab() and not info["device"].startswith("GPU"):

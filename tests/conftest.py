@@ -1,22 +1,25 @@
-"""Shared fixtures. Tests need the offline data mirror: set COURSE_DATA_DIR (make test does)."""
+"""Shared fixtures. Tests need the course's data files: set COURSE_DATA_DIR to their folder."""
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("COURSE_PROFILE", "smoke")
+from course_tools import kernel_env
 
-ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("COURSE_PROFILE", "smoke")
+# The kernels that nbval and the notebook tests start run in the notebooks' folder.
+os.environ.update(kernel_env())
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The offline mirror named by COURSE_DATA_DIR; a clear failure when it is missing."""
+    """The data folder named by COURSE_DATA_DIR; a clear failure when it is missing."""
     value = os.environ.get("COURSE_DATA_DIR")
     if not value or not Path(value).is_dir():
-        pytest.fail("COURSE_DATA_DIR must name the offline data folder, e.g. "
-                    "COURSE_DATA_DIR=../shared/datasets make test")
+        pytest.fail("COURSE_DATA_DIR must name a folder holding the course's data files (datasets/README.md "
+                    "lists them with their upstream URLs), e.g. COURSE_DATA_DIR=~/course-data make test")
     return Path(value).resolve()
 
 
@@ -27,8 +30,6 @@ def offline(monkeypatch, tmp_path):
 
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
-    dead = {name: data.Dataset(d.name, d.filename, f"http://127.0.0.1:9/{d.filename}", d.sha256,
-                               d.description, d.local_check)
-            for name, d in data.REGISTRY.items()}
+    dead = {name: dataclasses.replace(d, url=f"http://127.0.0.1:9/{d.filename}") for name, d in data.REGISTRY.items()}
     monkeypatch.setattr(data, "REGISTRY", dead)
     return tmp_path

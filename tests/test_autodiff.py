@@ -1,19 +1,15 @@
 """course_lib.autodiff: backend gradients against closed forms; the relative error yardstick."""
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from keras import ops  # noqa: E402
+from keras import ops
 
-from course_lib.autodiff import relative_error, value_and_grad  # noqa: E402
+from course_lib.autodiff import relative_error, value_and_grad
 
 
 def test_gradient_of_a_quadratic_and_a_matrix_product():

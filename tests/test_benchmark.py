@@ -1,4 +1,4 @@
-"""tools/benchmark.py: the same two models in Keras, plain JAX and plain PyTorch, and its report.
+"""course_tools.benchmark: the same two models in Keras, plain JAX and plain PyTorch, and its report.
 
 In the main venv (TensorFlow only) the Keras path runs for real at a tiny size and the plain
 loops' parameter shapes are checked against the Keras models without JAX or PyTorch; the
@@ -8,16 +8,12 @@ tests that need JAX or PyTorch run in ``make test-backends`` (.venv-backends has
 import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tools import benchmark as bm  # noqa: E402
+from course_tools import ROOT
+from course_tools import benchmark as bm
 
 HAS_JAX = importlib.util.find_spec("jax") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None

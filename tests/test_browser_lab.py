@@ -45,7 +45,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_tools import ROOT, kernel_env
+
 NOTEBOOK = "01_linear_regression.ipynb"
 OUT = ROOT / "build" / "browser"
 KERNEL_DISPLAY_NAME = "Python 3 (keras-course)"  # the Makefile's `ipykernel install --display-name`
@@ -270,10 +271,8 @@ def server_env(tmp: Path) -> dict[str, str]:
     """The server's (and so the kernel's) environment: smoke profile, the data mirror as an
     absolute path when ``COURSE_DATA_DIR`` is set, figures recorded to ``tmp/metrics.json``,
     matplotlib's default (inline) backend."""
-    env = dict(os.environ, COURSE_PROFILE="smoke", COURSE_METRICS_FILE=str(tmp / "metrics.json"))
-    env.pop("MPLBACKEND", None)  # tests/conftest.py sets Agg; a learner's kernel draws inline
-    if env.get("COURSE_DATA_DIR", "").strip():
-        env["COURSE_DATA_DIR"] = str(Path(env["COURSE_DATA_DIR"]).expanduser().resolve())
+    env = kernel_env(COURSE_PROFILE="smoke", COURSE_METRICS_FILE=str(tmp / "metrics.json"))
+    env.pop("MPLBACKEND", None)  # a learner's kernel draws inline, whatever this session uses
     return env
 
 

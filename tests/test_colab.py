@@ -1,7 +1,8 @@
 """The Colab way in, simulated: a fake ``google.colab`` module stands in for Colab.
 
 - The setup cell installs ``course_lib`` from the one ``GITHUB_REPO`` setting at this version
-  only on Colab (off Colab it runs no subprocess), then picks the backend and calls ``setup()``.
+  only on Colab (off Colab it runs no subprocess), then picks the backend and calls ``setup()``;
+  an assignment's also installs otter-grader there, and opens the grader.
 - ``setup()`` on Colab says whether a GPU runtime is on and how to switch.
 - Data on Colab (no ``COURSE_DATA_DIR``) comes from the pinned upstream URLs with a SHA-256
   check: what ``pooch.retrieve`` is asked for, and a real download over a local HTTP server
@@ -27,6 +28,7 @@ from packaging.requirements import Requirement
 import course_lib
 from course_lib import data
 from course_lib import setup as cl_setup
+from course_tools import nbfmt
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -43,15 +45,19 @@ def not_colab(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
 
 
-def run_setup_cell(monkeypatch) -> list[tuple]:
-    """Execute the notebooks' setup cell with ``subprocess.run`` and ``setup()`` recorded, not run.
+def run_setup_cell(monkeypatch, assignment: str | None = None) -> list[tuple]:
+    """Execute the notebooks' (or an assignment's) setup cell with ``subprocess.run``, ``setup()``
+    and ``otter.Notebook`` recorded, not run.
 
-    Returns the calls in order: ``("run", args, kwargs)`` and ``("setup",)``.
+    Returns the calls in order: ``("run", args, kwargs)``, ``("setup",)``, ``("otter", name)``.
     """
     calls: list[tuple] = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(("run", a, k)))
     monkeypatch.setattr(cl_setup, "setup", lambda *a, **k: calls.append(("setup",)))
-    exec(compile(cl_setup.setup_cell_source(), "<setup cell>", "exec"), {"__name__": "__main__"})
+    otter = types.ModuleType("otter")
+    otter.Notebook = lambda name: calls.append(("otter", name))
+    monkeypatch.setitem(sys.modules, "otter", otter)
+    exec(compile(nbfmt.setup_cell_source(assignment), "<setup cell>", "exec"), {"__name__": "__main__"})
     return calls
 
 
@@ -65,7 +71,7 @@ def test_the_one_repo_setting_and_the_install_spec():
     # The installed package's version is the same string as the git tag the install line names.
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_lib.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", course_lib.__version__)
-    spec = cl_setup.install_spec()
+    spec = nbfmt.install_spec()
     assert spec == expected_spec()
     req = Requirement(spec)  # a valid PEP 508 direct reference, for this project's name
     assert req.name == PYPROJECT["project"]["name"] and not req.extras and not req.specifier
@@ -80,6 +86,19 @@ def test_setup_cell_on_colab_installs_this_version_first(monkeypatch, colab):
     calls = run_setup_cell(monkeypatch)
     assert calls == [("run", ([sys.executable, "-m", "pip", "install", "-q", expected_spec()],), {"check": True}),
                      ("setup",)]
+
+
+def test_assignment_setup_cell_installs_otter_too_and_only_on_colab(monkeypatch, colab):
+    calls = run_setup_cell(monkeypatch, "A1_regression.ipynb")
+    pip = [sys.executable, "-m", "pip", "install", "-q", nbfmt.OTTER_REQUIREMENT, expected_spec()]
+    assert calls == [("run", (pip,), {"check": True}), ("otter", "A1_regression.ipynb")]
+    # otter-grader as the grading extra allows it
+    grading = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["grading"]]
+    otter_pin = next(r for r in grading if r.name == "otter-grader")
+    assert Requirement(nbfmt.OTTER_REQUIREMENT).name == "otter-grader"
+    assert "7.0.0" in otter_pin.specifier and "7.0.0" in Requirement(nbfmt.OTTER_REQUIREMENT).specifier
+    monkeypatch.delitem(sys.modules, "google.colab")
+    assert run_setup_cell(monkeypatch, "A1_regression.ipynb") == [("otter", "A1_regression.ipynb")]
 
 
 def test_setup_cell_picks_the_backend_unless_one_is_chosen(monkeypatch, not_colab):

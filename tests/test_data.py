@@ -9,13 +9,26 @@ import pytest
 from course_lib import data
 
 
-def test_registry_matches_mirror_sums(data_dir):
+def test_registry_matches_the_local_copies(data_dir):
     sums = dict(reversed(line.split()) for line in (data_dir / "SHA256SUMS").read_text().splitlines() if line)
     for d in data.REGISTRY.values():
         assert d.url.startswith("https://"), d.url
-        if d.local_check == "sha256":
-            assert sums[d.filename] == d.sha256, d.name
         assert len(d.sha256) == 64
+        if d.arrays_sha256 is None:
+            assert sums[d.filename] == d.sha256, d.name
+        assert data.verify(data_dir / d.filename, d.name) == data_dir / d.filename
+
+
+def test_arrays_sha256_is_the_hash_of_names_shapes_and_bytes():
+    a = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    b = np.array([7], dtype=np.uint8)
+    import hashlib
+
+    expected = hashlib.sha256(b"a |u1 (2, 3)\n" + bytes(range(6)) + b"b |u1 (1,)\n" + bytes([7])).hexdigest()
+    assert data.arrays_sha256({"a": a, "b": b}, ("a", "b")) == expected
+    assert data.arrays_sha256({"a": np.asfortranarray(a), "b": b}, ("a", "b")) == expected  # layout: no matter
+    assert data.arrays_sha256({"a": a.reshape(3, 2), "b": b}, ("a", "b")) != expected  # shape: matters
+    assert data.arrays_sha256({"a": a.astype(np.int64), "b": b}, ("a", "b")) != expected  # dtype: matters
 
 
 def test_every_dataset_has_a_card():
@@ -25,6 +38,7 @@ def test_every_dataset_has_a_card():
     for d in data.REGISTRY.values():
         card = (folder / f"{d.name}.md").read_text()
         assert d.filename in card and d.url in card and d.sha256 in card, f"datasets/{d.name}.md is out of date"
+        assert d.arrays_sha256 is None or d.arrays_sha256 in card, f"datasets/{d.name}.md is out of date"
 
 
 def test_unknown_name_lists_the_known_ones():
@@ -86,21 +100,51 @@ def test_mnist_from_local_mirror(data_dir, monkeypatch):
     assert round(float(scaled.mean()), 4) == 0.1307 and round(float(scaled.std()), 4) == 0.3081
 
 
-def test_mnist_with_wrong_arrays_is_refused(tmp_path, data_dir, monkeypatch):
+def _altered_mnist(data_dir):
+    """Genuine MNIST with every training image blank and the test labels shuffled: the shapes,
+    dtypes and label counts are still those of MNIST."""
     with np.load(data_dir / "mnist.npz") as f:
         arrays = {k: f[k] for k in f.files}
-    arrays["y_test"] = arrays["y_test"].copy()
-    arrays["y_test"][:5] = 0  # label counts no longer those of MNIST
-    np.savez(tmp_path / "mnist.npz", **arrays)
+    arrays["x_train"] = np.zeros_like(arrays["x_train"])
+    arrays["y_test"] = np.random.default_rng(0).permutation(arrays["y_test"])
+    return arrays
+
+
+def test_altered_mnist_is_refused(tmp_path, data_dir, monkeypatch):
+    np.savez_compressed(tmp_path / "mnist.npz", **_altered_mnist(data_dir))
+    before = (tmp_path / "mnist.npz").read_bytes()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    with pytest.raises(data.DataError, match="label counts"):
+    mnist = data.REGISTRY["mnist"]
+    with pytest.raises(data.DataHashError) as err:
         data.load_mnist()
-    arrays["x_train"] = arrays["x_train"][:100]
-    np.savez(tmp_path / "mnist.npz", **arrays)
-    with pytest.raises(data.DataError, match=r"shape \(100, 28, 28\)"):
+    message = str(err.value)
+    assert str(tmp_path / "mnist.npz") in message and mnist.arrays_sha256 in message
+    assert data.arrays_sha256(_altered_mnist(data_dir), mnist.arrays) in message
+    assert mnist.url in message and "COURSE_DATA_DIR" in message and "was not used" in message
+    with pytest.raises(data.DataHashError):
+        data.fetch("mnist")  # the file itself is refused too, not only what load_mnist reads
+    assert (tmp_path / "mnist.npz").read_bytes() == before  # neither used nor silently replaced
+
+
+def test_altered_mnist_from_keras_is_refused(offline, data_dir, monkeypatch):
+    """Arrays that did not come from a file of ours (Keras's download) are checked the same way."""
+    import keras
+
+    altered = _altered_mnist(data_dir)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((altered["x_train"], altered["y_train"]),
+                                                                    (altered["x_test"], altered["y_test"])))
+    with pytest.raises(data.DataHashError, match="keras.datasets.mnist.load_data"):
         data.load_mnist()
+
+
+def test_unreadable_mnist_is_a_clear_error(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     (tmp_path / "mnist.npz").write_bytes(b"not a zip")
-    with pytest.raises(data.DataError, match="could not be read"):
+    with pytest.raises(data.DataError, match="could not be read as data set 'mnist'"):
+        data.load_mnist()
+    with np.load(data_dir / "mnist.npz") as f:
+        np.savez(tmp_path / "mnist.npz", x_train=f["x_train"], y_train=f["y_train"])  # no test arrays
+    with pytest.raises(data.DataError, match="x_test"):
         data.load_mnist()
 
 

@@ -1,16 +1,11 @@
 """course_lib.mnist: scaling, shapes, errors, and seeded disjoint subsets."""
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from course_lib.mnist import load_mnist_splits, preprocess_mnist, split_indices  # noqa: E402
+from course_lib.mnist import load_mnist_splits, preprocess_mnist, split_indices
 
 
 def _images(n=3):

@@ -2,19 +2,15 @@
 Keras's own layers; the builders' parameter counts against a hand count."""
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
+import keras
 
-from course_lib.models import build_mlp, build_mnist_cnn, conv_output_size, pool_output_size  # noqa: E402
+from course_lib.models import build_mlp, build_mnist_cnn, conv_output_size, copy_weights, pool_output_size
 
 
 @pytest.mark.parametrize(("n", "f", "s", "p", "expected"), [
@@ -136,3 +132,25 @@ def test_mnist_cnn_errors():
         build_mnist_cnn(input_shape=(28, 28))
     with pytest.raises(ValueError, match="dropout"):
         build_mnist_cnn(dropout=-0.1)
+
+
+def test_copy_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 7, 3)).astype("float32")
+
+    def built(layer):
+        layer.build((None, 7, 3))
+        layer.set_weights([rng.normal(scale=0.6, size=w.shape) for w in layer.get_weights()])
+        return layer
+
+    source = built(keras.layers.GRU(5))
+    target = keras.layers.GRU(5)
+    target.build((None, 7, 3))
+    copy_weights(source, target)
+    for a, b in zip(source.get_weights(), target.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(target(x)), keras.ops.convert_to_numpy(source(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="Same units, input size and cell type"):
+        copy_weights(source, built(keras.layers.LSTM(5)))
+    with pytest.raises(ValueError, match="build it first"):
+        copy_weights(source, keras.layers.GRU(5))

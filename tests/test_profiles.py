@@ -33,10 +33,24 @@ def test_unknown_notebook_and_setting_are_errors():
         _ = p.epoch
 
 
-def test_both_profiles_have_the_same_keys():
+def test_every_profile_sets_the_same_keys_and_shares_the_rest():
     for name, by_profile in profiles.SETTINGS.items():
-        assert set(by_profile) == set(profiles.PROFILES), name
-        assert set(by_profile["smoke"]) == set(by_profile["full"]), f"{name}: smoke and full differ in keys"
+        assert set(by_profile) == {"shared", *profiles.PROFILES}, name
+        shared, own = by_profile["shared"], [by_profile[p] for p in profiles.PROFILES]
+        assert all(set(d) == set(own[0]) for d in own), f"{name}: the profiles set different keys"
+        assert not set(shared) & set(own[0]), f"{name}: {set(shared) & set(own[0])} both shared and per profile"
+        same = [k for k in own[0] if all(d[k] == own[0][k] for d in own)]
+        assert not same, f"{name}: {same} are the same in every profile: move them to 'shared'"
+
+
+def test_settings_are_the_shared_values_plus_the_profiles():
+    """Against the values written out by hand, before SETTINGS was split into shared and per profile."""
+    smoke = profiles.settings("07_gru_and_lstm", "smoke", seed=False)
+    full = profiles.settings("07_gru_and_lstm", "full", seed=False)
+    assert (smoke.memory_test, smoke.memory_epochs, smoke.memory_units) == (1000, 4, 32)
+    assert (full.memory_test, full.memory_epochs, full.memory_units) == (2000, 5, 32)
+    assert len(smoke.values) == len(full.values) == 14
+    assert profiles.settings("12_text_generation", "full", seed=False).train_chars is None
 
 
 def test_settings_seed_everything():

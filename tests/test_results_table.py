@@ -1,19 +1,13 @@
-"""README's table of GPU results is the one tools/results_table.py makes from results/."""
+"""README's table of GPU results is the one course_tools.results_table makes from results/."""
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tools import results_table  # noqa: E402
+from course_tools import ROOT, results_table
 
 
 def test_readme_holds_the_generated_table():
     readme = (ROOT / "README.md").read_text()
     begin, end = readme.index(results_table.BEGIN), readme.index(results_table.END)
     assert readme[begin + len(results_table.BEGIN):end].strip() == results_table.table(), (
-        "README's results table is stale: paste the output of python tools/results_table.py")
+        "README's results table is stale: paste the output of python -m course_tools.results_table")
 
 
 def test_every_result_is_a_gpu_run():

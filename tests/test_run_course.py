@@ -1,4 +1,4 @@
-"""tools/run_course.py: runs notebooks, reports figures, carries on past a failure, exit code."""
+"""course_tools.run_course: runs notebooks, reports figures, goes on past a failure, exit code."""
 
 import json
 import sys
@@ -6,10 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tools import run_course  # noqa: E402
+from course_tools import run_course
 
 
 def _nb(path: Path, code: str) -> None:
@@ -25,10 +22,8 @@ def test_report_lists_figures_and_failures(tmp_path, monkeypatch):
     _nb(nbdir / "98_good.ipynb", "from course_lib.checks import check_at_least\n"
         "check_at_least('accuracy', 0.9, smoke=0.5, full=0.8)")
     _nb(nbdir / "99_bad.ipynb", "raise ValueError('planted failure')")
-    monkeypatch.setattr(run_course, "ROOT", tmp_path)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.chdir(tmp_path)  # a relative --out, as `make course` gives, while kernels run in notebooks/
-    code = run_course.main(["--out", "build", "--cell-timeout", "120"])
+    code = run_course.main(["--notebooks", "notebooks", "--out", "build", "--cell-timeout", "120"])
     assert code == 1
     report = json.loads((tmp_path / "build" / "report.json").read_text())
     by_name = {e["notebook"]: e for e in report["notebooks"]}
@@ -55,13 +50,9 @@ def test_parallel_run_keeps_order_and_stops_cleanly(tmp_path, monkeypatch):
     _nb(nbdir / "97_fast.ipynb", "print('fast')")
     _nb(nbdir / "98_slow.ipynb", "from course_lib.checks import record\nrecord('before_the_wait', 1.5)\n"
         f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)")
-    script = tmp_path / "run.py"  # run_course with its notebooks folder pointed at tmp_path
-    script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pathlib import Path\n"
-                      f"from tools import run_course\nrun_course.ROOT = Path({str(tmp_path)!r})\n"
-                      "sys.exit(run_course.main(sys.argv[1:]))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COURSE_PROFILE": "smoke"}
-    proc = subprocess.Popen([sys.executable, str(script), "98", "97", "--jobs", "2", "--out", str(tmp_path / "out")],
-                            env=env)
+    env = {**os.environ, "COURSE_PROFILE": "smoke"}
+    proc = subprocess.Popen([sys.executable, "-m", "course_tools.run_course", "98", "97", "--jobs", "2",
+                             "--notebooks", str(nbdir), "--out", str(tmp_path / "out")], env=env)
     deadline = time.time() + 120
     entries = tmp_path / "out" / "entries"
     while time.time() < deadline and not (marker.exists() and (entries / "97_fast.json").exists()):

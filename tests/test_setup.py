@@ -2,7 +2,6 @@
 
 import pytest
 
-import course_lib
 from course_lib import setup
 
 
@@ -39,10 +38,3 @@ def test_tensorflow_only_guard(monkeypatch, capsys):
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     assert setup.tensorflow_only("the GradientTape example") is False
     assert "skipped the GradientTape example" in capsys.readouterr().out
-
-
-def test_setup_cell_installs_only_on_colab():
-    src = setup.setup_cell_source()
-    assert 'if "google.colab" in sys.modules:' in src
-    assert setup.install_spec() in src and f"@v{course_lib.__version__}" in src
-    assert course_lib.GITHUB_REPO in setup.install_spec()

@@ -1,14 +1,10 @@
 """course_lib.text: the character vocabulary shared by lessons 11 and 12."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from course_lib.text import CharVocabulary  # noqa: E402
+from course_lib.text import CharVocabulary
 
 
 def test_round_trip_and_ids():

@@ -1,15 +1,10 @@
 """course_lib.timeseries: windows (shapes, alignment, no look-ahead), split, scaler, metrics."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from course_lib.timeseries import (  # noqa: E402
+from course_lib.timeseries import (
     MinMaxScaler,
     autocorrelation,
     make_windows,

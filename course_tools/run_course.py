@@ -1,13 +1,13 @@
 """Execute every course notebook, keep the outputs, export HTML and write a report.
 
-    python tools/run_course.py                      # all of notebooks/*.ipynb, active profile
-    python tools/run_course.py 01 02 --out build    # only notebooks whose name starts so
-    python tools/run_course.py 12 05 --jobs 2       # two at a time, started in the order given
+    python -m course_tools.run_course                      # all of notebooks/*.ipynb, active profile
+    python -m course_tools.run_course 01 02 --out build    # only notebooks whose name starts so
+    python -m course_tools.run_course 12 05 --jobs 2       # two at a time, started in the order given
 
-Each notebook runs in its own worker process and a fresh kernel with ``COURSE_METRICS_FILE``
-set, so the figures it checks (``course_lib.checks``) and its setup (versions, backend, device)
-land in the report. A failed notebook is reported with its error and the others still run; the
-exit code is 1 if any failed. With ``--jobs N`` up to N notebooks run at once (on a machine with
+Each notebook runs in its own worker process and a fresh kernel with a metrics file
+(:mod:`course_lib.metrics`), so the figures it checks (``course_lib.checks``) and its setup
+(versions, backend, device) land in the report. A failed notebook is reported with its error
+and the others still run; the exit code is 1 if any failed. With ``--jobs N`` up to N notebooks run at once (on a machine with
 many cores or a GPU the small lessons then share it); their wall times overlap, and the report's
 total is the elapsed time of the whole run. Stopped by SIGTERM or Ctrl-C (a time limit, say), the
 run still writes its report, with the notebooks it did not finish marked ``unfinished``.
@@ -33,7 +33,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_lib import metrics
+from course_tools import ROOT, git_commit, installed_versions, kernel_env
 
 
 def execute(path: Path, out: Path, cell_timeout: int, progress: bool = True) -> dict:
@@ -62,7 +63,7 @@ def execute(path: Path, out: Path, cell_timeout: int, progress: bool = True) -> 
     start = time.perf_counter()
     status, error = "ok", ""
     try:
-        client.execute(env={**os.environ, "COURSE_METRICS_FILE": str(metrics_file)})
+        client.execute(env=kernel_env(**{metrics.ENV_VAR: str(metrics_file)}))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         status = "failed"
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()  # no terminal colours
@@ -79,46 +80,13 @@ def execute(path: Path, out: Path, cell_timeout: int, progress: bool = True) -> 
         (out / "html" / f"{path.stem}.html").write_text(body, encoding="utf-8")
     except Exception as err:  # a report without HTML is still a report
         print(f"  (HTML export of {path.name} failed: {err})")
-    doc = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     return {"notebook": path.stem, "status": status, "error": error, "wall_s": round(wall, 1),
-            "setup": doc.get("setup", {}), "checks": doc.get("checks", [])}
+            **metrics.read(metrics_file)}
 
 
-def _value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return str(v)
-
-
-def _condition(check: dict) -> str:
-    if "floor" in check:
-        return f"≥ {check['floor']}"
-    if "ceiling" in check:
-        return f"≤ {check['ceiling']}"
-    if "expected" in check:
-        return f"= {_value(check['expected'])}"
-    others = {k: v for k, v in check.items() if k not in ("name", "value", "kind", "profile")}
-    return ", ".join(f"{k} {_value(v)}" for k, v in others.items())
-
-
-def _figure(check: dict) -> str:
-    condition = _condition(check)
-    return f"{check['name']} = {_value(check['value'])}" + (f" ({condition})" if condition else "")
-
-
-def _versions(setup: dict) -> dict[str, str]:
-    """course_lib's version and those of the packages the run used, as installed here."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"course_lib": setup["course_lib"]} if "course_lib" in setup else {}
-    for dist in ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return found
+def _md(text: str) -> str:
+    """``text`` for a markdown table cell (a literal ``|`` would end the cell)."""
+    return text.replace("|", "\\|")
 
 
 def write_report(entries: list[dict], out: Path, profile: str, total_s: float, jobs: int = 1,
@@ -128,7 +96,8 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float, j
     meta = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "profile": profile,
             "backend": first.get("backend", os.environ.get("KERAS_BACKEND", "tensorflow")),
             "device": first.get("device", "unknown"), "python": platform.python_version(),
-            "versions": _versions(first), "commit": commit, "jobs": jobs,
+            "versions": ({"course_lib": first["course_lib"]} if "course_lib" in first else {})
+            | installed_versions(), "commit": commit, "jobs": jobs,
             "total_wall_s": round(total_s, 1)}
     (out / "report.json").write_text(json.dumps({"meta": meta, "notebooks": entries}, indent=1))
     md = [f"# Course run report ({profile} profile)", "",
@@ -139,14 +108,14 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float, j
           + (f" ({jobs} notebooks at a time, so their wall times overlap)" if jobs > 1 else ""), "",
           "| notebook | status | wall time (s) | checked figures |", "|---|---|---|---|"]
     for e in entries:
-        figures = "<br>".join(_figure(c) for c in e["checks"])
+        figures = "<br>".join(_md(metrics.describe(c)) for c in e["checks"])
         status = e["status"] if e["status"] == "ok" else f"**{e['status'].upper()}**: {e['error']}"
         md.append(f"| {e['notebook']} | {status} | {e['wall_s']} | {figures or '—'} |")
     (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     rows = "".join(
         f"<tr><td><a href='html/{e['notebook']}.html'>{e['notebook']}</a></td><td>{html.escape(e['status'])}"
         f"{(': ' + html.escape(e['error'])) if e['error'] else ''}</td><td>{e['wall_s']}</td><td>"
-        + "<br>".join(html.escape(_figure(c)) for c in e["checks"])
+        + "<br>".join(html.escape(metrics.describe(c)) for c in e["checks"])
         + "</td></tr>" for e in entries)
     head = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in meta.items())
     (out / "report.html").write_text(
@@ -156,42 +125,21 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float, j
         f"<th>checked figures</th></tr>{rows}</table>", encoding="utf-8")
 
 
-def _git_commit() -> str:
-    """The commit the notebooks ran at (``+dirty`` with uncommitted changes): the
-    ``COURSE_COMMIT`` environment variable where set (a copied tree, such as an offline bundle's,
-    whose own git state may be stale or missing), else git's, else ``unknown``."""
-    if os.environ.get("COURSE_COMMIT"):
-        return os.environ["COURSE_COMMIT"]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _kill_group(pgid: int) -> None:
-    """SIGKILL a process group that may already be gone."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _worker(path: Path, out: Path, cell_timeout: int, progress: bool) -> subprocess.Popen:
     """Start one notebook in a worker process (its own process group, so that a stopped run can
     end the worker and its kernel together); the worker writes ``<out>/entries/<stem>.json``."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path), "--out", str(out),
+    cmd = [sys.executable, "-m", "course_tools.run_course", "--worker", str(path), "--out", str(out),
            "--cell-timeout", str(cell_timeout)] + ([] if progress else ["--quiet"])
     return subprocess.Popen(cmd, start_new_session=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m course_tools.run_course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="*", help="run only notebooks whose file name starts with one of these, "
                         "started in this order")
+    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
+                        help="the folder of NN_name.ipynb notebooks (default: notebooks/)")
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--cell-timeout", type=int, default=int(os.environ.get("COURSE_CELL_TIMEOUT", 1800)))
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
@@ -201,18 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
-    sys.path.insert(0, str(ROOT))
     if args.worker:
         entry = execute(args.worker, args.out, args.cell_timeout, progress=not args.quiet)
+        (args.out / "entries").mkdir(parents=True, exist_ok=True)
         done = args.out / "entries" / f"{args.worker.stem}.json"
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.with_suffix(".tmp").write_text(json.dumps(entry))
-        done.with_suffix(".tmp").replace(done)  # whole or absent: a stopped run may read it at any moment
+        tmp = done.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entry))
+        os.replace(tmp, done)  # in one step: a stopped run reads a whole entry or none
         return 0
     from course_lib.profiles import active_profile
 
     profile = active_profile()  # an unknown COURSE_PROFILE stops here, before any work
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted(args.notebooks.resolve().glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         paths = [p for prefix in args.only for p in paths if p.name.startswith(prefix)]
         paths = list(dict.fromkeys(paths))  # a notebook named twice runs once
@@ -228,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
           f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, into {args.out}", flush=True)
     start, entries = time.perf_counter(), []
     waiting, running = list(paths), {}  # running: path -> (worker, start time)
-    commit = _git_commit()
+    commit = git_commit()
 
     def stop(signum, frame):  # a time limit or Ctrl-C: end the workers, keep what finished
         raise KeyboardInterrupt
@@ -257,19 +205,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstopped with {len(running)} notebooks running and {len(waiting)} not started", flush=True)
         for path, (proc, t0) in running.items():
             done = args.out / "entries" / f"{path.stem}.json"
-            _kill_group(proc.pid)
-            if done.exists():  # finished just before the stop (its worker was still exiting)
+            if done.exists():  # finished just before the stop; its worker is exiting on its own
                 entries.append(json.loads(done.read_text()))
                 continue
             kernel = args.out / "entries" / f"{path.stem}.kernel"
-            if kernel.exists():  # the kernel the worker started runs in a session of its own
-                _kill_group(int(kernel.read_text()))
-            metrics = args.out / "metrics" / f"{path.stem}.json"  # what it had checked so far
-            doc = json.loads(metrics.read_text()) if metrics.exists() and metrics.stat().st_size else {}
+            groups = [proc.pid] + ([int(kernel.read_text())] if kernel.exists() else [])
+            for group in groups:  # the worker, and the kernel it started (a session of its own)
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            so_far = metrics.read(args.out / "metrics" / f"{path.stem}.json")  # what it had checked
             entries.append({"notebook": path.stem, "status": "unfinished", "wall_s": round(time.perf_counter() - t0, 1),
                             "error": f"still running after {time.perf_counter() - t0:.0f} s when the run was stopped; "
-                                     "its figures are those checked before",
-                            "setup": doc.get("setup", {}), "checks": doc.get("checks", [])})
+                                     "its figures are those checked before", **so_far})
         entries += [{"notebook": path.stem, "status": "not started", "wall_s": 0.0,
                      "error": "the run was stopped before it began", "setup": {}, "checks": []} for path in waiting]
         write_report(entries, args.out, profile, time.perf_counter() - start, args.jobs, commit)

@@ -1,6 +1,6 @@
 """The README's table of GPU results, made from the reports under ``results/`` (never by hand).
 
-    python tools/results_table.py          # print the table (markdown)
+    python -m course_tools.results_table          # print the table (markdown)
 
 For each notebook: the latest run under ``results/*/report.json`` that ran it, its status and
 wall time, and the figures it checked against a full-profile target (floors and ceilings).
@@ -13,17 +13,17 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from course_lib import metrics
+from course_tools import ROOT
+
 BEGIN, END = "<!-- results table: begin -->", "<!-- results table: end -->"
 
 
 def _target(check: dict) -> str | None:
-    name = check["name"].replace("|", "\\|")  # a literal | would end the table cell
-    if "floor" in check:
-        return f"{name} = {check['value']:.4g} (≥ {check['floor']})"
-    if "ceiling" in check:
-        return f"{name} = {check['value']:.4g} (≤ {check['ceiling']})"
-    return None
+    """A figure checked against a floor or a ceiling, for a table cell; None for the others."""
+    if "floor" not in check and "ceiling" not in check:
+        return None
+    return metrics.describe(check).replace("|", "\\|")  # a literal | would end the table cell
 
 
 def table(results: Path = ROOT / "results") -> str:
@@ -38,9 +38,8 @@ def table(results: Path = ROOT / "results") -> str:
              "|---|---|---|---|---|---|"]
     for notebook, (entry, meta, name) in sorted(latest.items()):
         checks = entry["checks"]
-        partial = results / name / "metrics" / f"{notebook}.json"  # what a stopped notebook had checked
-        if entry["status"] != "ok" and not checks and partial.exists():
-            checks = json.loads(partial.read_text()).get("checks", [])
+        if entry["status"] != "ok" and not checks:  # what a stopped notebook had checked
+            checks = metrics.read(results / name / "metrics" / f"{notebook}.json")["checks"]
         targets = [t for t in map(_target, checks) if t]
         status = entry["status"] if entry["status"] == "ok" else f"{entry['status']}: {entry['error']}"
         if entry["status"] != "ok" and targets:

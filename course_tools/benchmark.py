@@ -1,9 +1,9 @@
 """Training speed, side by side: the lesson-05 CNN and the lesson-08 LSTM through Keras on each
 installed backend, and the same two models as a plain JAX and a plain PyTorch training loop.
 
-    python tools/benchmark.py                                      # full MNIST, 3 timed epochs
-    python tools/benchmark.py --samples 2048 --epochs 1 --out build/benchmark   # a quick dry run
-    python tools/benchmark.py --impls keras-tensorflow --epochs 1  # seconds per epoch on a CPU
+    python -m course_tools.benchmark                                      # full MNIST, 3 timed epochs
+    python -m course_tools.benchmark --samples 2048 --epochs 1 --out build/benchmark   # a quick dry run
+    python -m course_tools.benchmark --impls keras-tensorflow --epochs 1  # seconds per epoch on a CPU
 
 Every implementation trains the same model (same parameters and function, checked by
 ``tests/test_benchmark.py``) on the same MNIST images with the same batch size (128), optimiser,
@@ -50,9 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from course_tools import ROOT, installed_versions
 
 MODELS = ("cnn", "lstm")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
@@ -236,8 +234,8 @@ def jax_forward(model: str):
         xz = jnp.swapaxes(x, 0, 1) @ p["lstm/kernel"] + p["lstm/bias"]  # (time, batch, 4·units)
         zeros = jnp.zeros((x.shape[0], LSTM_UNITS), x.dtype)
 
-        def step(carry, z_t):
-            h, c = carry
+        def step(state, z_t):
+            h, c = state
             i, f, g, o = jnp.split(z_t + h @ p["lstm/recurrent_kernel"], 4, axis=-1)
             c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
             h = jax.nn.sigmoid(o) * jnp.tanh(c)
@@ -463,7 +461,7 @@ def run_in_subprocess(impl: str, model: str, args: argparse.Namespace) -> dict:
     env["KERAS_BACKEND"] = impl.removeprefix("keras-")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, "--models", model,
+        cmd = [sys.executable, "-m", "course_tools.benchmark", "--worker", impl, "--models", model,
                "--samples", str(args.samples), "--batch-size", str(args.batch_size),
                "--epochs", str(args.epochs), "--warmup-steps", str(args.warmup_steps), "--worker-json", str(out)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -471,18 +469,6 @@ def run_in_subprocess(impl: str, model: str, args: argparse.Namespace) -> dict:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
             return {"model": model, "impl": impl, "error": "\n".join(tail) or f"exit code {proc.returncode}"}
         return json.loads(out.read_text())
-
-
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for dist in ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return found
 
 
 def add_ratios(runs: list[dict]) -> list[dict]:
@@ -533,7 +519,8 @@ def to_markdown(doc: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m course_tools.benchmark", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--impls", nargs="+", choices=IMPLS, help="default: every installed one")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--samples", type=int, default=60000, help="training images per epoch (max 60000)")
@@ -595,10 +582,11 @@ def main(argv: list[str] | None = None) -> int:
     ok = [r for r in runs if "error" not in r]
     doc = {"meta": {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "host": f"{platform.node()} ({os.cpu_count()} CPU cores), python {platform.python_version()}",
-                    "versions": versions(), "samples": ok[0]["samples"] if ok else args.samples,
+                    "versions": installed_versions(), "samples": ok[0]["samples"] if ok else args.samples,
                     "batch_size": args.batch_size, "epochs": args.epochs, "warmup_steps": args.warmup_steps,
                     "load_average": [load_start, os.getloadavg()[0]],
-                    "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+                    "command": " ".join(["python -m course_tools.benchmark",
+                                         *(argv if argv is not None else sys.argv[1:])]),
                     "stopped": stopped},
            "runs": runs, "ratios": add_ratios(runs)}
     out.mkdir(parents=True, exist_ok=True)
