@@ -37,11 +37,11 @@ lab: venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: venv
-	$(VENV)/bin/ruff check course_lib tools tests
+	$(VENV)/bin/ruff check course_lib course_tools tools tests
 	$(PY) tools/nbfmt.py --check
 
 format: venv
-	$(VENV)/bin/ruff check --fix course_lib tools tests
+	$(VENV)/bin/ruff check --fix course_lib course_tools tools tests
 	$(PY) tools/nbfmt.py
 
 clean:
@@ -84,3 +84,12 @@ assignments: venv
 	  echo "otter assign $$nb -> build/assignments/$$name"; \
 	  $(VENV)/bin/otter assign --no-pdfs $$nb build/assignments/$$name; \
 	done
+
+# make grade ASSIGNMENT=A1 SUBMISSIONS=submissions/A1 [OUT=grades/A1.csv] [JOBS=2]
+#                    grade a folder of submissions, each in a bubblewrap sandbox, judged from outside
+#                    it (python -m course_tools.grading; see assignments/README.md).
+JOBS ?= 1
+.PHONY: grade
+grade: venv
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=A1 SUBMISSIONS=folder [OUT=grades/A1.csv] [JOBS=2]" >&2; exit 2; }
+	$(PY) -m course_tools.grading $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out $(or $(OUT),grades/$(ASSIGNMENT).csv) --jobs $(JOBS)

@@ -13,7 +13,6 @@ Modules, one job each:
 - ``cells``: NumPy reference steps of SimpleRNN, GRU and LSTM in Keras's weight layout.
 - ``timeseries``: windows, chronological splits, a train-only scaler, RMSE.
 - ``text``: a character vocabulary (characters <-> integer ids).
-- ``grade``: batch grading of the otter-grader assignments (``python -m course_lib.grade``).
 """
 
 __version__ = "0.1.0"

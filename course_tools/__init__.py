@@ -1,0 +1,1 @@
+"""course_tools: the maintainers' and instructors' programs (not imported by the notebooks)."""
