@@ -46,6 +46,8 @@ class Stopped(BaseException):
 
 
 def _on_signal(signum: int, frame: object) -> None:
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # one stop is enough: let it clean up
+        signal.signal(s, signal.SIG_IGN)
     raise Stopped(signum)
 
 

@@ -291,6 +291,9 @@ class Grader:
                 ref_ok = ref.status == "ok" and ref.total == a.possible
                 if ref_ok:
                     self.givens = ref.givens
+            except BaseException:
+                self.stop()  # the blank's sandbox too
+                raise
             finally:
                 self._givens_ready.set()
             blank = blank_future.result()

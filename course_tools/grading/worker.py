@@ -132,6 +132,9 @@ def set_limits(limits: dict[str, int]) -> None:
     privileges the sandbox does not have)."""
     for name, value in limits.items():
         rlimit = getattr(resource, name)
+        hard = resource.getrlimit(rlimit)[1]
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)  # never above what this process already has
         resource.setrlimit(rlimit, (value, value))
 
 
