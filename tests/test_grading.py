@@ -158,3 +158,27 @@ def test_no_sandbox_grades_with_a_loud_warning(built_assignments, data_dir, tmp_
     assert r.stderr.count("FORGE GRADES") == 2, "the warning comes before and after the batch"
     assert "ref.ipynb,ok,2,2,2,3,2,11,11," in (tmp_path / "g.csv").read_text()
     assert "grades of this run can be forged" in (tmp_path / "g-logs" / "ref.log").read_text()
+
+
+def test_canary_refuses_a_given_that_is_not_data(built_assignments, data_dir, sandbox, tmp_path):
+    """A test parameter no solution cell defines is taken from the reference run: it must be data
+    (a function there would be called in a sandbox that is gone)."""
+    import json
+    import shutil
+
+    build = tmp_path / "build"
+    shutil.copytree(built_assignments["A1_regression"], build / "A1_regression")
+    ref = build / "A1_regression" / "autograder" / "A1_regression.ipynb"
+    nb = json.loads(ref.read_text())
+    tests = nb["metadata"]["otter"]["tests"]
+    tests["q1"] = tests["q1"].replace("def test_cost_at_zero(linear_cost, X, y):",
+                                      "def test_cost_at_zero(linear_cost, X, y, load_food_truck):")
+    ref.write_text(json.dumps(nb))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(ref, subs / "ref.ipynb")
+    r = _cli(str(subs), "--assignment", "A1", "--build-dir", str(build), "--out", str(tmp_path / "g.csv"),
+             env={"COURSE_DATA_DIR": str(data_dir)})
+    assert r.returncode == 2 and "canary failed" in r.stderr, r.stderr[-2000:]
+    assert "'load_food_truck'" in r.stderr and "not plain data" in r.stderr
+    assert not (tmp_path / "g.csv").exists()

@@ -119,6 +119,17 @@ def environment() -> str:
             f"numpy {version('numpy')}, keras {version('keras')}, {backend} {version(libs.get(backend, backend))}")
 
 
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds no proxy of an object left in a sandbox."""
+    if isinstance(value, judge.Remote):
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    return True
+
+
 class Grader:
     """Grades notebooks of one assignment, each in its own sandbox."""
 
@@ -189,6 +200,10 @@ class Grader:
                     if reference:
                         for q in questions:
                             givens[q.name] = {g: client.value(q.name, g) for g in q.givens}
+                            for g, value in givens[q.name].items():
+                                if not _plain(value):
+                                    raise RuntimeError(f"the reference's {g!r} (a test parameter of {q.name} that no "
+                                                       "solution cell defines) is not plain data; only data can be given")
                     elif not self._givens_ready.wait(self.limits.seconds):
                         raise RuntimeError("the reference run gave no values to test with")
                     for q in questions:
