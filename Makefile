@@ -5,6 +5,7 @@
 # make lint            ruff on the code, the lessons and the assignments; check the notebooks' format
 # make format          ruff's safe fixes, then format every notebook (python -m course_tools.nbfmt)
 # make assignments     build the graded assignments into build/assignments/ (see assignments/README.md)
+# make grade           grade a folder of submissions, each in a sandbox (python -m course_tools.grading)
 # make test-backends   every notebook on Keras's JAX and PyTorch backends, in .venv-backends
 # make offline-bundle  build offline/ for a GPU host without internet access (needs COURSE_DATA_DIR)
 # make offline-course  on that host: install from offline/, run the course and the benchmark
@@ -21,7 +22,7 @@ CELL_TIMEOUT ?= 600
 HOST_PYTHON ?= python3
 LINTED := course_lib course_tools tests notebooks assignments
 
-.PHONY: venv test course lab lint format assignments test-backends offline-bundle offline-course clean
+.PHONY: venv test course lab lint format assignments grade test-backends offline-bundle offline-course clean
 
 venv: $(STAMP)
 
@@ -97,3 +98,11 @@ offline-bundle: venv
 
 offline-course:
 	$(HOST_PYTHON) -m course_tools.offline all
+
+# make grade ASSIGNMENT=A1 SUBMISSIONS=submissions/A1 [OUT=grades/A1.csv] [JOBS=2]
+#                    grade a folder of submissions, each in a bubblewrap sandbox, judged from outside
+#                    it (python -m course_tools.grading; see assignments/README.md).
+JOBS ?= 1
+grade: venv
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=A1 SUBMISSIONS=folder [OUT=grades/A1.csv] [JOBS=2]" >&2; exit 2; }
+	$(PY) -m course_tools.grading $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out $(or $(OUT),grades/$(ASSIGNMENT).csv) --jobs $(JOBS)

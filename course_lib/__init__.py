@@ -18,7 +18,6 @@ Modules, one job each:
 - ``autodiff``: one gradient call for the TensorFlow, JAX and PyTorch backends.
 - ``timeseries``: windows, chronological splits, a train-only scaler, RMSE.
 - ``text``: a character vocabulary (characters <-> integer ids).
-- ``grade``: batch grading of the otter-grader assignments (``python -m course_lib.grade``).
 """
 
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ repository installed with ``pip install -e .``:
 - ``benchmark``: training speed of Keras on each backend against plain JAX and PyTorch loops.
 - ``results_table``: README's table of results, made from the reports under ``results/``.
 - ``offline``: run the course on a GPU host without internet access (``make offline-bundle``).
+- ``grading``: grade assignment submissions, student code in a sandbox (``make grade``).
 
 This module holds what several tools share: the checkout they work on, the environment they
 give kernels, and the versions and commit a report names.
