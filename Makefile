@@ -1,13 +1,14 @@
 # make course   create .venv, install, execute every notebook into build/, write build/report.md
 # make test     create .venv if missing, run the whole test suite (unit tests + nbval, smoke profile)
 # make lab      open JupyterLab on notebooks/ with the course kernel
+# make site     the course as a website in build/site/html/, from the notebooks make course executed
 # Windows (no make): see README, "Without make".
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS ?= dev,grading,browser
+EXTRAS ?= dev,grading,browser,site
 CELL_TIMEOUT ?= 600
 export COURSE_PROFILE ?= smoke
 # Notebooks run in notebooks/, so a relative data folder is made absolute here.
@@ -16,7 +17,7 @@ override COURSE_DATA_DIR := $(abspath $(COURSE_DATA_DIR))
 export COURSE_DATA_DIR
 endif
 
-.PHONY: venv test course lab lint format clean test-backends
+.PHONY: venv test course lab site lint format clean test-backends
 
 venv: $(STAMP)
 
@@ -32,6 +33,10 @@ test: venv
 
 course: venv
 	$(PY) tools/run_course.py --out build
+
+site: venv
+	test -f build/report.json || $(MAKE) course
+	$(PY) tools/build_site.py --notebooks build/notebooks --report build/report.json --out build/site
 
 lab: venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
