@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script: the repository's packages
 
 from course_lib import GITHUB_REPO  # noqa: E402
 from course_lib.setup import git_ref  # noqa: E402
-from tools.results_table import table as results_table  # noqa: E402
+from tools import results_table  # noqa: E402
 
 TITLE = "Deep learning with Keras"
 #: The badge nbfmt writes into every notebook's first cell: ``[![Open In Colab](image)](link)``.
@@ -54,9 +54,8 @@ def lesson_sources(sources: Path) -> list[Path]:
 
 def title_of(nb: nbformat.NotebookNode, path: Path) -> str:
     """The lesson's title, the first cell's ``# NN · Title`` line."""
-    first = nb.cells[0].source if nb.cells else ""
-    match = re.match(r"#\s+(.+)", first)
-    if nb.cells[0].cell_type != "markdown" or not match:
+    match = re.match(r"#\s+(.+)", nb.cells[0].source) if nb.cells and nb.cells[0].cell_type == "markdown" else None
+    if not match:
         raise SystemExit(f"{path}: the first cell must be markdown starting with '# NN · Title'")
     return match.group(1).strip()
 
@@ -115,12 +114,6 @@ def home_page(lessons: list[tuple[str, str, str]], report: dict, gpu: dict[str, 
     return "\n".join(lines)
 
 
-def latest_gpu_entries(results: Path) -> dict[str, dict]:
-    """notebook -> its entry in the newest ``results/*/report.json`` that ran it."""
-    runs = sorted((json.loads(p.read_text()) for p in results.glob("*/report.json")), key=lambda d: d["meta"]["date"])
-    return {e["notebook"]: e for doc in runs for e in doc["notebooks"]}
-
-
 def gpu_page(results: Path, staged: Path) -> str:
     """"Measured on a GPU" (MyST markdown), from ``results/``: the latest figures per notebook
     (``tools/results_table.py``'s table), then each run's report and benchmark as committed
@@ -129,7 +122,7 @@ def gpu_page(results: Path, staged: Path) -> str:
              "# Measured on a GPU", "",
              "The full profile (the real data sizes and epochs) of every notebook, run on a GPU. "
              "These figures come from the reports under `results/` in the repository, as the runs wrote them.", "",
-             "## Each notebook's latest run", "", results_table(results), ""]
+             "## Each notebook's latest run", "", results_table.table(results), ""]
     for run in sorted(p for p in results.iterdir() if (p / "report.json").is_file()):
         dest = staged / "results" / run.name
         dest.mkdir(parents=True, exist_ok=True)
@@ -226,7 +219,8 @@ def build(notebooks: Path, report_file: Path, out: Path, sources: Path = ROOT / 
         shutil.copy2(path, staged / "downloads" / path.name)
         title, colab = stage_lesson(notebooks / path.name, path, staged / "notebooks" / path.name)
         pages.append((path.stem, title, colab))
-    (staged / "index.md").write_text(home_page(pages, report, latest_gpu_entries(results)), encoding="utf-8")
+    gpu = {notebook: entry for notebook, (entry, _, _) in results_table.latest_runs(results).items()}
+    (staged / "index.md").write_text(home_page(pages, report, gpu), encoding="utf-8")
     (staged / "gpu.md").write_text(gpu_page(results, staged), encoding="utf-8")
     shutil.copytree(mathjax_dir(), staged / "_static" / "mathjax")
     draw_favicon(staged / "_static" / "favicon.png")
