@@ -15,6 +15,8 @@ Chromium with every request to another address refused: the site must read offli
 - on a lesson page: one Open-in-Colab link, to the notebook at this version's tag, a download
   link that serves the repository's notebook byte for byte, and previous/next links in course order.
 
+The home page and lesson 01 are also opened as plain files, without a server (the README says so).
+
 Screenshots: ``build/browser/site_home.png``, ``build/browser/site_01_linear_regression.png``
 (its first figure) and ``..._top.png`` (its title, links and first equations). The browser is
 Debian's ``chromium``, as in ``tests/test_browser_lab.py`` (``COURSE_REQUIRE_BROWSER=1`` turns a
@@ -228,8 +230,9 @@ def _fetch(url: str) -> tuple[int, bytes]:
         return err.code, b""
 
 
-def problems(found: dict[str, dict], base: str) -> list[str]:
-    """Everything wrong with the pages ``inspect_pages`` saw, as sentences (empty when all is well)."""
+def problems(found: dict[str, dict], base: str | None) -> list[str]:
+    """Everything wrong with the pages ``inspect_pages`` saw, as sentences (empty when all is well).
+    Links that start with ``base`` are fetched (``None``: links are not checked)."""
     out, bodies = [], {}
     for path, info in found.items():
         for kind in ("console_errors", "page_errors", "failed_requests", "refused"):
@@ -238,7 +241,7 @@ def problems(found: dict[str, dict], base: str) -> list[str]:
         out += [f"{path}: raw math left in the text: {m!r}" for m in info["raw_math"]]
         out += [f"{path}: image did not load: {img['src']}" for img in info["images"] if not img["ok"]]
         for link in info["links"]:
-            if not link.startswith(base):
+            if base is None or not link.startswith(base):
                 continue
             url, _, fragment = link.partition("#")
             if url not in bodies:
@@ -324,6 +327,9 @@ def test_the_site_reads_offline_in_a_browser(tmp_path, chromium, data_dir):
             if (info["prev"], info["next"]) != (prev, after):
                 wrong.append(f"{stem}: previous/next are {info['prev']} / {info['next']}, expected {prev} / {after}")
     browse_s = time.perf_counter() - start
+    # Opened as files, without a server (README: "or open build/site/html/index.html").
+    as_files = inspect_pages(html.as_uri() + "/", ["index.html", f"notebooks/{EXECUTED}.html"], chromium)
+    wrong += [f"as a file: {p}" for p in problems(as_files, None)]
     home, executed = found["index.html"], found[f"notebooks/{EXECUTED}.html"]
     if "smoke profile" not in home["text"]:
         wrong.append("the home page does not say which profile made the outputs")
