@@ -2,6 +2,7 @@
 # make test            the whole test suite: unit tests, doctests, every notebook under nbval (smoke profile)
 # make course          execute every notebook into build/, write build/report.md (python -m course_tools.run_course)
 # make lab             JupyterLab on notebooks/ with the course kernel (python -m course_tools.lab)
+# make site            the course as a website in build/site/html/, from the notebooks make course executed
 # make lint            ruff on the code, the lessons and the assignments; check the notebooks' format
 # make format          ruff's safe fixes, then format every notebook (python -m course_tools.nbfmt)
 # make assignments     build the graded assignments into build/assignments/ (see assignments/README.md)
@@ -16,13 +17,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS ?= dev,grading,browser
+EXTRAS ?= dev,grading,browser,site
 CELL_TIMEOUT ?= 600
 # On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
 HOST_PYTHON ?= python3
 LINTED := course_lib course_tools tests notebooks assignments
 
-.PHONY: venv test course lab lint format assignments grade test-backends offline-bundle offline-course clean
+.PHONY: venv test course lab site lint format assignments grade test-backends offline-bundle offline-course clean
 
 venv: $(STAMP)
 
@@ -39,6 +40,10 @@ test: venv
 
 course: venv
 	$(PY) -m course_tools.run_course --out build
+
+site: venv
+	test -f build/report.json || $(MAKE) course
+	$(PY) -m course_tools.site --notebooks build/notebooks --report build/report.json --out build/site
 
 lab: venv
 	$(PY) -m course_tools.lab

@@ -26,14 +26,21 @@ def _target(check: dict) -> str | None:
     return metrics.describe(check).replace("|", "\\|")  # a literal | would end the table cell
 
 
-def table(results: Path = ROOT / "results") -> str:
-    """The markdown table: one row per notebook, from the newest run (by date) that ran it."""
+def latest_runs(results: Path = ROOT / "results") -> dict[str, tuple[dict, dict, str]]:
+    """notebook -> (its report entry, the report's meta, the run's folder name), from the newest
+    run (by date) under ``results/*/report.json`` that ran it."""
     runs = [(json.loads(p.read_text()), p.parent.name) for p in results.glob("*/report.json")]
     runs.sort(key=lambda r: r[0]["meta"]["date"])
     latest: dict[str, tuple[dict, dict, str]] = {}
     for doc, name in runs:
         for entry in doc["notebooks"]:
             latest[entry["notebook"]] = (entry, doc["meta"], name)
+    return latest
+
+
+def table(results: Path = ROOT / "results") -> str:
+    """The markdown table: one row per notebook, from the newest run (by date) that ran it."""
+    latest = latest_runs(results)
     lines = ["| notebook | run | device, backend | status | wall time (s) | figures checked against a target |",
              "|---|---|---|---|---|---|"]
     for notebook, (entry, meta, name) in sorted(latest.items()):
