@@ -1,4 +1,6 @@
-"""Run profiles: ``smoke`` (default; seconds per notebook on a CPU) and ``full`` (the real thing).
+"""Run profiles: ``smoke`` (default; seconds per notebook on a CPU, for tests), ``learn`` (minutes
+per notebook on a laptop CPU, results that tell the lesson's story) and ``full`` (the real thing,
+on a GPU).
 
 The profile is chosen with the ``COURSE_PROFILE`` environment variable. It changes sizes and
 epochs, never the code path: a notebook asks for its settings with :func:`settings` and uses
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-PROFILES: tuple[str, ...] = ("smoke", "full")
+PROFILES: tuple[str, ...] = ("smoke", "learn", "full")
 DEFAULT_PROFILE = "smoke"
 SEED = 42
 
@@ -33,27 +35,33 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "00_machine_learning_basics": {  # k-means on the first n MNIST training images
         "shared": {},
         "smoke": {"kmeans_images": 2000, "kmeans_max_iter": 100},
+        "learn": {"kmeans_images": 2000, "kmeans_max_iter": 100},
         "full": {"kmeans_images": 10000, "kmeans_max_iter": 300},
     },
     "01_linear_regression": {  # one Keras epoch = 100 full-batch steps: 15 epochs = the 1,500 GD steps
         "shared": {},
         "smoke": {"keras_epochs": 15},
+        "learn": {"keras_epochs": 15},
         "full": {"keras_epochs": 80},
     },
     "02_logistic_regression": {  # MNIST softmax regression: first n train / test images
         "shared": {"batch_size": 128},
         "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
+        "learn": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20},
     },
     "03_neural_networks_and_backprop": {
         "shared": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "scratch_hidden": 64, "scratch_lr": 0.5,
                    "hidden": 512, "batch_size": 128},
         "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
+        "learn": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 10, "epochs": 20},
     },
     "04_training_deep_networks": {
         "shared": {"grad_batch": 256, "deep_width": 128, "curve_batch_size": 64, "batch_size": 128},
         "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "init_epochs": 2,
+                  "curve_sizes": [250, 1000, 4000], "curve_steps": 300, "epochs": 4},
+        "learn": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "init_epochs": 2,
                   "curve_sizes": [250, 1000, 4000], "curve_steps": 300, "epochs": 4},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "init_epochs": 5,
                  "curve_sizes": [500, 2000, 8000, 32000, 55000], "curve_steps": 4000, "epochs": 30},
@@ -61,11 +69,13 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "05_convolutional_networks": {
         "shared": {"batch_size": 128},
         "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2},
+        "learn": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15},
     },
     "06_recurrent_neural_networks": {
         "shared": {"hello_units": 8, "hello_learning_rate": 0.02},
         "smoke": {"hello_epochs": 60, "hello_print_every": 5},
+        "learn": {"hello_epochs": 60, "hello_print_every": 5},
         "full": {"hello_epochs": 150, "hello_print_every": 10},
     },
     "07_gru_and_lstm": {
@@ -74,11 +84,15 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                    "memory_units": 32, "memory_batch_size": 64, "memory_learning_rate": 0.005,
                    "memory_gate_bias": 3.0},
         "smoke": {"memory_test": 1000, "memory_epochs": 4},
+        "learn": {"memory_test": 1000, "memory_epochs": 4},
         "full": {"memory_test": 2000, "memory_epochs": 5},
     },
     "08_lstm_on_mnist": {
         "shared": {},
         "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 1000, "classic_epochs": 4,
+                  "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
+                  "compare_units": 32, "compare_epochs": 3},
+        "learn": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 1000, "classic_epochs": 4,
                   "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
                   "compare_units": 32, "compare_epochs": 3},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "classic_epochs": 10,
@@ -89,6 +103,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "shared": {"look_back": 25, "units": 4, "batch_size": 8, "learning_rate": 0.001},
         "smoke": {"tutorial_epochs": 3, "tutorial_ceiling": 250.0, "n_models": 2, "epochs": 40,
                   "own_ceiling": 25.0, "must_beat": "persistence (last month)"},
+        "learn": {"tutorial_epochs": 3, "tutorial_ceiling": 250.0, "n_models": 2, "epochs": 40,
+                  "own_ceiling": 25.0, "must_beat": "persistence (last month)"},
         "full": {"tutorial_epochs": 100, "tutorial_ceiling": 60.0, "n_models": 5, "epochs": 100,
                  "own_ceiling": 15.0, "must_beat": "SARIMA(0,1,1)(0,1,1)12 on log"},
     },
@@ -96,16 +112,20 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "shared": {"look_back": 7, "train_fraction": 0.7, "units": 32, "batch_size": 32, "learning_rate": 0.003,
                    "acf_lags": 20},
         "smoke": {"epochs": 15, "rmse_ceiling": 20.0, "ratio_ceiling": 2.5},
+        "learn": {"epochs": 15, "rmse_ceiling": 20.0, "ratio_ceiling": 2.5},
         "full": {"epochs": 100, "rmse_ceiling": 11.0, "ratio_ceiling": 1.4},
     },
     "11_sequence_to_sequence": {
         "shared": {"embed_dim": 32, "units": 128, "learning_rate": 0.01},
         "smoke": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64},
+        "learn": {"n_train": 10000, "n_test": 1000, "epochs": 12, "batch_size": 64},
         "full": {"n_train": 80000, "n_test": 5000, "epochs": 40, "batch_size": 128},
     },
     "12_text_generation": {  # train_chars / val_chars: None = the whole split
         "shared": {"seq_len": 100, "batch_size": 64},
         "smoke": {"train_chars": 200_000, "val_chars": 30_000, "embed_dim": 32, "units": 128, "layers": 1,
+                  "dropout": 0.0, "epochs": 3, "learning_rate": 0.01, "sample_chars": 200},
+        "learn": {"train_chars": 200_000, "val_chars": 30_000, "embed_dim": 32, "units": 128, "layers": 1,
                   "dropout": 0.0, "epochs": 3, "learning_rate": 0.01, "sample_chars": 200},
         "full": {"train_chars": None, "val_chars": None, "embed_dim": 64, "units": 512, "layers": 2,
                  "dropout": 0.2, "epochs": 40, "learning_rate": 0.002, "sample_chars": 400},
@@ -148,7 +168,7 @@ def active_profile() -> str:
     if name not in PROFILES:
         raise ProfileError(
             f"COURSE_PROFILE={name!r} is not a profile. Known profiles: {', '.join(PROFILES)}. "
-            "Unset it for the default 'smoke', or set COURSE_PROFILE=full for the real run."
+            f"Unset it for the default {DEFAULT_PROFILE!r}."
         )
     return name
 

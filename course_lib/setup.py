@@ -138,6 +138,13 @@ def setup(verbose: bool = True) -> dict[str, str]:
     return info
 
 
+def fit_verbose() -> int | str:
+    """The ``verbose`` argument for Keras ``fit``: ``"auto"`` (a live progress bar) when a person
+    runs the notebook, ``2`` (one line per epoch) when a program executes it and stores the
+    output (the course runner and the tests set ``COURSE_PROGRESS=epoch``)."""
+    return 2 if os.environ.get("COURSE_PROGRESS", "").strip().lower() == "epoch" else "auto"
+
+
 def tensorflow_only(what: str) -> bool:
     """True on the TensorFlow backend. Elsewhere print a visible note that ``what`` is skipped.
 

@@ -49,7 +49,7 @@ def test_figures_are_recorded_for_the_report(tmp_path, monkeypatch):
 
 def test_bounds_are_given_per_profile(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "smoke")
-    with pytest.raises(ValueError, match=r"'smok' is not a profile.*smoke=\.\.\., full=\.\.\."):
+    with pytest.raises(ValueError, match=r"'smok' is not a profile.*smoke=\.\.\., learn=\.\.\., full=\.\.\."):
         checks.check_at_least("acc", 0.9, smok=0.8, full=0.9)
     with pytest.raises(ValueError, match="no bound for the active profile 'smoke'; add smoke="):
         checks.check_at_most("loss", 0.9, full=1.0)

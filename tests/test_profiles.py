@@ -19,7 +19,7 @@ def test_full_is_chosen_by_the_variable(monkeypatch):
 
 def test_unknown_profile_is_an_error(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "fast")
-    with pytest.raises(profiles.ProfileError, match=r"'fast'.*smoke, full"):
+    with pytest.raises(profiles.ProfileError, match=r"'fast'.*smoke, learn, full"):
         profiles.active_profile()
     with pytest.raises(profiles.ProfileError, match="unknown profile"):
         profiles.settings("01_linear_regression", profile="medium")

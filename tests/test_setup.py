@@ -19,7 +19,7 @@ def test_unknown_backend_and_profile(monkeypatch):
         setup.setup()
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     monkeypatch.setenv("COURSE_PROFILE", "huge")
-    with pytest.raises(ValueError, match="smoke, full"):
+    with pytest.raises(ValueError, match="smoke, learn, full"):
         setup.setup()
 
 
@@ -38,3 +38,10 @@ def test_tensorflow_only_guard(monkeypatch, capsys):
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     assert setup.tensorflow_only("the GradientTape example") is False
     assert "skipped the GradientTape example" in capsys.readouterr().out
+
+
+def test_fit_verbose_is_one_line_per_epoch_only_when_executed(monkeypatch):
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    assert setup.fit_verbose() == "auto"
+    monkeypatch.setenv("COURSE_PROGRESS", "epoch")
+    assert setup.fit_verbose() == 2
