@@ -138,6 +138,13 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "learn": {"max_len": 16, "units": 64, "n_train": 8000, "epochs": 6, "mha_epochs": 8},
         "full": {"max_len": 30, "units": 128, "n_train": 60000, "epochs": 20, "mha_epochs": 30},
     },
+    "14_training_on_many_devices": {  # simulated_devices: CPU devices when fewer than 2 GPUs are present
+        "shared": {"features": 32, "classes": 10, "hidden": 64, "learning_rate": 0.1, "lin_learning_rate": 0.05,
+                   "process_timeout_s": 300, "throughput_per_device_batch": 256, "throughput_epochs": 3},
+        "smoke": {"n_samples": 1024, "simulated_devices": 2, "global_batch": 64},
+        "learn": {"n_samples": 4096, "simulated_devices": 4, "global_batch": 128},
+        "full": {"n_samples": 65536, "simulated_devices": 8, "global_batch": 1024},
+    },
 }
 
 
