@@ -130,6 +130,21 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"train_chars": None, "val_chars": None, "embed_dim": 64, "units": 512, "layers": 2,
                  "dropout": 0.2, "epochs": 40, "learning_rate": 0.002, "sample_chars": 400},
     },
+    "13_attention": {  # reversing random strings of min_len..max_len letters; full: unmeasured (no GPU run yet)
+        "shared": {"alphabet": "abcdefghijklmnopqrst", "min_len": 4, "embed_dim": 32, "learning_rate": 0.01,
+                   "batch_size": 64, "n_test": 1000, "mha_dim": 64, "mha_heads": 4, "mha_key_dim": 16,
+                   "mha_learning_rate": 0.005},
+        "smoke": {"max_len": 10, "units": 32, "n_train": 1500, "epochs": 2, "mha_epochs": 2},
+        "learn": {"max_len": 16, "units": 64, "n_train": 8000, "epochs": 6, "mha_epochs": 8},
+        "full": {"max_len": 30, "units": 128, "n_train": 60000, "epochs": 20, "mha_epochs": 30},
+    },
+    "14_training_on_many_devices": {  # simulated_devices: CPU devices when fewer than 2 GPUs are present
+        "shared": {"features": 32, "classes": 10, "hidden": 64, "learning_rate": 0.1, "lin_learning_rate": 0.05,
+                   "process_timeout_s": 300, "throughput_per_device_batch": 256, "throughput_epochs": 3},
+        "smoke": {"n_samples": 1024, "simulated_devices": 2, "global_batch": 64},
+        "learn": {"n_samples": 4096, "simulated_devices": 4, "global_batch": 128},
+        "full": {"n_samples": 65536, "simulated_devices": 8, "global_batch": 1024},
+    },
 }
 
 
