@@ -51,10 +51,10 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20},
     },
     "03_neural_networks_and_backprop": {
-        "shared": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "scratch_hidden": 64, "scratch_lr": 0.5,
-                   "hidden": 512, "batch_size": 128},
+        "shared": {"opt_batch_size": 20, "opt_epochs": 20, "xor_points": 50, "xor_epochs": 40, "xor_restarts": 8,
+                   "scratch_hidden": 64, "scratch_lr": 0.5, "hidden": 512, "batch_size": 128},
         "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
-        "learn": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
+        "learn": {"mnist_train": 45000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 5, "epochs": 6},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 10, "epochs": 20},
     },
     "04_training_deep_networks": {
