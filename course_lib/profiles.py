@@ -35,19 +35,21 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "00_machine_learning_basics": {  # k-means on the first n MNIST training images
         "shared": {},
         "smoke": {"kmeans_images": 2000, "kmeans_max_iter": 100},
-        "learn": {"kmeans_images": 2000, "kmeans_max_iter": 100},
+        "learn": {"kmeans_images": 10000, "kmeans_max_iter": 300},
         "full": {"kmeans_images": 10000, "kmeans_max_iter": 300},
     },
-    "01_linear_regression": {  # one Keras epoch = 100 full-batch steps: 15 epochs = the 1,500 GD steps
-        "shared": {},
-        "smoke": {"keras_epochs": 15},
-        "learn": {"keras_epochs": 15},
-        "full": {"keras_epochs": 80},
+    "01_linear_regression": {
+        # keras_*: the mini-batch fit (the markdown quotes batches of 10 and ten epochs: keep them shared).
+        # exact_epochs: the optional full-batch fit, one epoch = 100 steps: 15 epochs = the 1,500 GD steps.
+        "shared": {"keras_batch_size": 10, "keras_epochs": 10, "keras_learning_rate": 0.03},
+        "smoke": {"exact_epochs": 15},
+        "learn": {"exact_epochs": 15},
+        "full": {"exact_epochs": 80},
     },
     "02_logistic_regression": {  # MNIST softmax regression: first n train / test images
         "shared": {"batch_size": 128},
         "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
-        "learn": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
+        "learn": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 5},
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20},
     },
     "03_neural_networks_and_backprop": {
