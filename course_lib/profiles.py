@@ -35,42 +35,44 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "00_machine_learning_basics": {  # k-means on the first n MNIST training images
         "shared": {},
         "smoke": {"kmeans_images": 2000, "kmeans_max_iter": 100},
-        "learn": {"kmeans_images": 2000, "kmeans_max_iter": 100},
+        "learn": {"kmeans_images": 10000, "kmeans_max_iter": 300},
         "full": {"kmeans_images": 10000, "kmeans_max_iter": 300},
     },
-    "01_linear_regression": {  # one Keras epoch = 100 full-batch steps: 15 epochs = the 1,500 GD steps
-        "shared": {},
-        "smoke": {"keras_epochs": 15},
-        "learn": {"keras_epochs": 15},
-        "full": {"keras_epochs": 80},
+    "01_linear_regression": {
+        # keras_*: the mini-batch fit (the markdown quotes batches of 10 and ten epochs: keep them shared).
+        # exact_epochs: the optional full-batch fit, one epoch = 100 steps: 15 epochs = the 1,500 GD steps.
+        "shared": {"keras_batch_size": 10, "keras_epochs": 10, "keras_learning_rate": 0.03},
+        "smoke": {"exact_epochs": 15},
+        "learn": {"exact_epochs": 15},
+        "full": {"exact_epochs": 80},
     },
     "02_logistic_regression": {  # MNIST softmax regression: first n train / test images
         "shared": {"batch_size": 128},
         "smoke": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
-        "learn": {"mnist_train": 12000, "mnist_test": 2000, "epochs": 5},
+        "learn": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 5},
         "full": {"mnist_train": 60000, "mnist_test": 10000, "epochs": 20},
     },
     "03_neural_networks_and_backprop": {
-        "shared": {"xor_points": 50, "xor_epochs": 40, "xor_restarts": 8, "scratch_hidden": 64, "scratch_lr": 0.5,
-                   "hidden": 512, "batch_size": 128},
+        "shared": {"opt_batch_size": 20, "opt_epochs": 20, "xor_points": 50, "xor_epochs": 40, "xor_restarts": 8,
+                   "scratch_hidden": 64, "scratch_lr": 0.5, "hidden": 512, "batch_size": 128},
         "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
-        "learn": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "scratch_epochs": 5, "epochs": 3},
+        "learn": {"mnist_train": 45000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 5, "epochs": 6},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "scratch_epochs": 10, "epochs": 20},
     },
     "04_training_deep_networks": {
         "shared": {"grad_batch": 256, "deep_width": 128, "curve_batch_size": 64, "batch_size": 128},
         "smoke": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "init_epochs": 2,
                   "curve_sizes": [250, 1000, 4000], "curve_steps": 300, "epochs": 4},
-        "learn": {"mnist_train": 4000, "mnist_val": 1000, "mnist_test": 2000, "init_epochs": 2,
-                  "curve_sizes": [250, 1000, 4000], "curve_steps": 300, "epochs": 4},
+        "learn": {"mnist_train": 20000, "mnist_val": 2000, "mnist_test": 10000, "init_epochs": 2,
+                  "curve_sizes": [250, 1000, 4000, 16000], "curve_steps": 300, "epochs": 6},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "init_epochs": 5,
                  "curve_sizes": [500, 2000, 8000, 32000, 55000], "curve_steps": 4000, "epochs": 30},
     },
     "05_convolutional_networks": {
-        "shared": {"batch_size": 128},
-        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2},
-        "learn": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2},
-        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15},
+        "shared": {},
+        "smoke": {"mnist_train": 5000, "mnist_val": 1000, "mnist_test": 2000, "epochs": 2, "batch_size": 128},
+        "learn": {"mnist_train": 20000, "mnist_val": 1000, "mnist_test": 10000, "epochs": 3, "batch_size": 64},
+        "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "epochs": 15, "batch_size": 128},
     },
     "06_recurrent_neural_networks": {
         "shared": {"hello_units": 8, "hello_learning_rate": 0.02},
@@ -131,6 +133,21 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                   "dropout": 0.0, "epochs": 3, "batch_size": 128, "learning_rate": 0.01, "sample_chars": 400},
         "full": {"train_chars": None, "val_chars": None, "embed_dim": 64, "units": 512, "layers": 2,
                  "dropout": 0.2, "epochs": 40, "batch_size": 64, "learning_rate": 0.002, "sample_chars": 400},
+    },
+    "13_attention": {  # reversing random strings of min_len..max_len letters; full: unmeasured (no GPU run yet)
+        "shared": {"alphabet": "abcdefghijklmnopqrst", "min_len": 4, "embed_dim": 32, "learning_rate": 0.01,
+                   "batch_size": 64, "n_test": 1000, "mha_dim": 64, "mha_heads": 4, "mha_key_dim": 16,
+                   "mha_learning_rate": 0.005},
+        "smoke": {"max_len": 10, "units": 32, "n_train": 1500, "epochs": 2, "mha_epochs": 2},
+        "learn": {"max_len": 16, "units": 64, "n_train": 8000, "epochs": 6, "mha_epochs": 8},
+        "full": {"max_len": 30, "units": 128, "n_train": 60000, "epochs": 20, "mha_epochs": 30},
+    },
+    "14_training_on_many_devices": {  # simulated_devices: CPU devices when fewer than 2 GPUs are present
+        "shared": {"features": 32, "classes": 10, "hidden": 64, "learning_rate": 0.1, "lin_learning_rate": 0.05,
+                   "process_timeout_s": 300, "throughput_per_device_batch": 256, "throughput_epochs": 3},
+        "smoke": {"n_samples": 1024, "simulated_devices": 2, "global_batch": 64},
+        "learn": {"n_samples": 4096, "simulated_devices": 4, "global_batch": 128},
+        "full": {"n_samples": 65536, "simulated_devices": 8, "global_batch": 1024},
     },
 }
 
