@@ -24,7 +24,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS ?= dev,grading,browser,site
+EXTRAS ?= dev,grading,browser,site,jax
 CELL_TIMEOUT ?= 600
 # On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
 HOST_PYTHON ?= python3

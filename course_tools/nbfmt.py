@@ -4,20 +4,23 @@
     python -m course_tools.nbfmt --check         # exit 1 and list what would change (tests use this)
     python -m course_tools.nbfmt --refresh-checked notebooks/05_convolutional_networks.ipynb
                                                  # execute (smoke profile) and store the outputs of
-                                                 # the cells marked "# NBVAL_CHECK_OUTPUT"
+                                                 # the cells tagged "nbval-check-output"
 
 Lessons (``notebooks/NN_name.ipynb``): the first cell is markdown starting with ``# <title>``
 and, on its third line, the Open-in-Colab badge for the notebook's own path; the second cell is
-the setup cell (:func:`setup_cell_source`).
+the setup cell (:func:`setup_cell_source`). The setup cell is written by this module, the same in
+every notebook: edit :func:`setup_cell_source`, never the cell, then run ``make format``.
 
 Assignments (``assignments/<name>/<name>.ipynb``, otter-grader's assign format): the first cell
 is otter's ``# ASSIGNMENT CONFIG`` raw cell, the second the markdown title (no badge: students
 get a built copy, never the master); the third is the assignment's setup cell, made from the
 same template, which also installs otter-grader on Colab and opens the grader.
 
-Both: the kernel is ``python3``; code cells keep no outputs except those marked
-``# NBVAL_CHECK_OUTPUT``, whose stored outputs are what nbval compares; cell ids are
-``cell-NN``; the JSON has sorted keys, indent 1 and every source as a list of lines.
+Both: the kernel is ``python3``; nbval's instructions are cell tags (:data:`NBVAL_TAGS`), never
+comments in the code a learner reads: a comment marker (``# NBVAL_CHECK_OUTPUT``, alone on its
+line) becomes its tag and the line goes; code cells keep no outputs except those tagged
+``nbval-check-output``, whose stored outputs are what nbval compares; cell ids are ``cell-NN``;
+the JSON has sorted keys, indent 1 and every source as a list of lines.
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ import nbformat
 from course_lib import GITHUB_REPO, __version__
 from course_tools import ROOT, kernel_env
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+#: nbval's comment markers and the cell tags that say the same (nbval/plugin.py reads both).
+NBVAL_TAGS = {
+    "NBVAL_CHECK_OUTPUT": "nbval-check-output",
+    "NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "NBVAL_SKIP": "nbval-skip",
+    "NBVAL_RAISES_EXCEPTION": "raises-exception",
+}
+CHECKED_TAG = NBVAL_TAGS["NBVAL_CHECK_OUTPUT"]
 BADGE_PREFIX = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 #: What an assignment installs on Colab besides course_lib, to run ``grader.check``.
@@ -71,7 +81,7 @@ info = setup()  # prints versions, backend, profile and device; checks them'''
 import otter
 
 grader = otter.Notebook("{assignment}")'''
-    return f'''# Setup: the same cell in every {what} (written by course_tools.nbfmt; edit it there).
+    return f'''# Setup: the same cell in every {what}.
 import os
 import subprocess
 import sys
@@ -83,10 +93,34 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", befo
 {rest}'''
 
 
+def nbval_marker(line: str) -> str | None:
+    """The nbval marker a source line is, read as nbval reads it (a comment that is only the
+    marker: ``# NBVAL_SKIP``, ``#NBVAL_SKIP``), or None."""
+    text = line.strip()
+    if not text.startswith("#"):
+        return None
+    word = text.lstrip("#").strip()
+    return word if word in NBVAL_TAGS else None
+
+
+def markers_to_tags(cell) -> None:
+    """Turn the nbval comment markers of a code cell into the cell tags nbval reads, in place:
+    each marker line is removed and its tag added to ``cell.metadata["tags"]``."""
+    lines = cell.source.split("\n")
+    found = [nbval_marker(line) for line in lines]
+    if not any(found):
+        return
+    cell.source = "\n".join(line for line, marker in zip(lines, found, strict=True) if marker is None)
+    tags = list(cell.metadata.get("tags", []))
+    for marker in found:
+        if marker and NBVAL_TAGS[marker] not in tags:
+            tags.append(NBVAL_TAGS[marker])
+    cell.metadata["tags"] = tags
+
+
 def is_checked(cell) -> bool:
-    """True for a code cell that nbval compares: a line that is exactly ``# NBVAL_CHECK_OUTPUT``
-    (nbval ignores the marker with anything else on its line)."""
-    return any(line.strip().lstrip("#").strip() == CHECK_MARK.lstrip("# ") for line in cell.source.splitlines())
+    """True for a code cell whose output nbval compares: tagged ``nbval-check-output``."""
+    return cell.cell_type == "code" and CHECKED_TAG in cell.metadata.get("tags", [])
 
 
 def badge(relpath: str) -> str:
@@ -139,6 +173,7 @@ def normalise(nb: nbformat.NotebookNode, relpath: str) -> nbformat.NotebookNode:
         cell.pop("id", None)
         if cell.cell_type == "code":
             n_code += 1
+            markers_to_tags(cell)
             if not is_checked(cell):
                 cell.outputs = []
                 cell.execution_count = None
@@ -175,19 +210,34 @@ def course_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(ROOT.glob("assignments/*/*.ipynb"))
 
 
+def coalesce_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of one stream joined into one (how
+    the kernel splits printed text between messages depends on timing, not on the code)."""
+    joined: list = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if last is not None and out.get("output_type") == last.get("output_type") == "stream" \
+                and out.get("name") == last.get("name"):
+            last["text"] += out["text"]
+        else:
+            joined.append(copy.deepcopy(out))
+    return joined
+
+
 def refresh_checked(path: Path) -> None:
     """Execute ``path`` in the smoke profile and store the outputs of its checked cells."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
-    executed = nbformat.read(path, as_version=4)
+    relpath = path.resolve().relative_to(ROOT).as_posix()
+    nb = normalise(nbformat.read(path, as_version=4), relpath)
+    executed = copy.deepcopy(nb)
     NotebookClient(executed, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute(
         env=kernel_env(COURSE_PROFILE="smoke"))
     for cell, done in zip(nb.cells, executed.cells, strict=False):
-        if cell.cell_type == "code" and is_checked(cell):
-            cell.outputs = done.outputs
-    path.write_text(dumps(normalise(nb, path.resolve().relative_to(ROOT).as_posix())), encoding="utf-8")
+        if is_checked(cell):
+            cell.outputs = coalesce_streams(done.outputs)
+    path.write_text(dumps(normalise(nb, relpath)), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

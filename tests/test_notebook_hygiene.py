@@ -1,6 +1,7 @@
 """Every lesson and assignment: name, title, badge, setup cell, nbformat, no stored outputs,
-python3 kernel, formatted by course_tools.nbfmt."""
+python3 kernel, nbval instructions as cell tags, formatted by course_tools.nbfmt."""
 
+import copy
 import re
 
 import nbformat
@@ -69,6 +70,7 @@ def test_the_setup_cell_is_generated(any_notebook):
     assert setup.source == nbfmt.setup_cell_source(path.name if assignment else None)
     assert f'"{nbfmt.install_spec()}"' in setup.source and f"@v{__version__}" in nbfmt.install_spec()
     assert 'if "google.colab" in sys.modules:' in setup.source
+    assert "nbfmt" not in setup.source, "the note for maintainers is in nbfmt's docstring and CONTRIBUTING.md"
     if assignment:
         assert nb.cells[0].source.startswith("# ASSIGNMENT CONFIG")
         assert re.match(r"# A\d · \S", nb.cells[1].source), nb.cells[1].source[:80]
@@ -83,21 +85,55 @@ def test_no_stored_outputs_except_checked_cells(any_notebook):
         if cell.cell_type != "code":
             continue
         if nbfmt.is_checked(cell):
-            assert cell.outputs, f"{path.name} cell {i} is marked for nbval but has no stored output"
+            assert cell.outputs, f"{path.name} cell {i} is tagged nbval-check-output but has no stored output"
             assert cell.execution_count is not None, f"{path.name} cell {i}: nbval needs an execution count"
         else:
             assert not cell.outputs, f"{path.name} cell {i} has stored outputs; run python -m course_tools.nbfmt"
             assert cell.execution_count is None
 
 
-def test_nbval_markers_are_exact(any_notebook):
-    """nbval only honours a marker alone on its line; anything else would silently check nothing."""
+def test_nbval_instructions_are_cell_tags(any_notebook):
+    """nbval reads its instructions from cell tags; a comment marker in the code would be a note
+    to maintainers in the learner's cell (nbfmt turns each into its tag)."""
     path, nb = any_notebook
     for i, cell in enumerate(nb.cells):
-        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
-            if "NBVAL_" in line:
-                assert line.strip() in ("# NBVAL_CHECK_OUTPUT", "# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION",
-                                        "# NBVAL_IGNORE_OUTPUT"), f"{path.name} cell {i}: {line!r} is not a marker nbval reads"
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            assert "NBVAL" not in line.upper(), (
+                f"{path.name} cell {i}: {line!r}: tag the cell instead (python -m course_tools.nbfmt does it)")
+        tags = cell.metadata.get("tags", [])
+        assert isinstance(tags, list), f"{path.name} cell {i}: tags must be a list"
+        nbval_tags = [t for t in tags if t.startswith("nbval") or t == "raises-exception"]
+        unknown = set(nbval_tags) - set(nbfmt.NBVAL_TAGS.values())
+        assert not unknown, f"{path.name} cell {i}: {sorted(unknown)} is not a tag nbval reads"
+
+
+def test_nbfmt_turns_markers_into_tags():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · X"),
+                nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)"),
+                nbformat.v4.new_code_cell("x = 1\n  #NBVAL_SKIP  \n# NBVAL_IGNORE_OUTPUT\ny = 2"),
+                nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION\n1 / 0"),
+                nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT is what nbval reads\nprint(2)")]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells[1].metadata["tags"] = ["keep"]
+    out = nbfmt.normalise(nb, "notebooks/99_x.ipynb").cells
+    assert (out[2].source, out[2].metadata["tags"]) == ("print(1)", ["keep", "nbval-check-output"])
+    assert out[2].outputs and out[2].execution_count == 2 and nbfmt.is_checked(out[2])
+    assert (out[3].source, out[3].metadata["tags"]) == ("x = 1\ny = 2", ["nbval-skip", "nbval-ignore-output"])
+    assert (out[4].source, out[4].metadata["tags"]) == ("1 / 0", ["raises-exception"])
+    assert out[5].source.startswith("# NBVAL_CHECK_OUTPUT is") and "tags" not in out[5].metadata
+    assert not nbfmt.is_checked(out[5]) and not out[5].outputs
+    assert nbfmt.normalise(copy.deepcopy(nb), "notebooks/99_x.ipynb") == nb  # idempotent
+
+
+def test_nbfmt_tags_are_the_ones_nbval_reads():
+    """The tag names against nbval's own table (a renamed tag would silently check nothing)."""
+    from nbval import plugin
+
+    for marker, tag in nbfmt.NBVAL_TAGS.items():
+        assert plugin.metadata_tags[tag] == plugin.comment_markers[marker], (marker, tag)
 
 
 def test_summary_and_exercises(notebook):
@@ -122,3 +158,12 @@ def test_nbfmt_refuses_a_notebook_without_title(tmp_path):
         nbfmt.normalise(nb, "notebooks/99_x.ipynb")
     with pytest.raises(ValueError, match="ASSIGNMENT CONFIG"):
         nbfmt.normalise(nb, "assignments/A9_x/A9_x.ipynb")
+
+
+def test_refreshed_outputs_join_split_streams():
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text="b\n"),
+               out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="c\n")]
+    assert [(o.name, o.text) for o in nbfmt.coalesce_streams(outputs)] == [
+        ("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]
+    assert outputs[0].text == "a\n"  # the input is left as it was
