@@ -14,7 +14,7 @@
 # make offline-bundle  build offline/ for a GPU host without internet access (needs COURSE_DATA_DIR)
 # make offline-course  on that host: install from offline/, run the course and the benchmark
 # make data DIR=path   download every data set into a folder, each SHA-256 checked (python -m course_tools.data)
-# make add-jax         add JAX (CPU build) to .venv, for KERAS_BACKEND=jax make lab; add-torch: PyTorch (CPU build)
+# make add-torch       add PyTorch (CPU build) to .venv, for KERAS_BACKEND=torch make lab; add-jax: JAX (JAX_EXTRA=cuda13: GPU)
 # make test-pythons    unit tests and one notebook on each Python of PYTHONS (3.11 3.12 3.13) found, .venv-py3.X
 # make clean           remove build/ (the environments stay: make clean-venv removes them)
 # make clean-venv      remove the environments: .venv, .venv-backends, .venv-py3.*
