@@ -1,12 +1,14 @@
-"""Checked figures: each lesson asserts what it teaches, prints it, and records it for the report.
+"""Checked figures: each lesson asserts what it teaches, shows it, and records it for the report.
 
-Every check prints one line ``CHECK <name> = <value> ...`` and records the figure in the
-metrics file (:mod:`course_lib.metrics`) when a course runner asked for one, so that the run
-report lists it.
+A check that holds prints one short line, ``✓ <name> = <value>``; one that fails raises
+``AssertionError`` saying the figure, the bound, the profile and what the failure means.
+:func:`record` (a figure with no condition, such as a timing) prints ``<name> = <value>``.
+Every check also records the figure, with its bound and the profile, in the metrics file
+(:mod:`course_lib.metrics`) when a course runner asked for one, so that the run report lists it.
 
-Floors and ceilings depend on the active profile: a smoke run trains on a subset for a few
-epochs, so its floor is lower than the published full-profile figure. They are given per
-profile as keyword arguments, ``check_at_least(name, value, smoke=0.8, full=0.9)``.
+Lower and upper bounds depend on the active profile: a smoke run trains on a subset for a few
+epochs, so it reaches less than a learn or a full run. They are given per profile as keyword
+arguments, ``check_at_least(name, value, smoke=0.8, learn=0.9, full=0.95)``.
 """
 
 from __future__ import annotations
@@ -47,40 +49,69 @@ def _bound(check: str, bounds: dict[str, float]) -> tuple[str, float]:
     return profile, bounds[profile]
 
 
-def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> Any:
-    """Print and record ``value`` under ``name`` without a condition. Returns ``value``."""
-    py = _to_python(value)
-    detail = " ".join(f"{k}={_fmt(_to_python(v))}" for k, v in extra.items())
-    print(f"CHECK {name} = {_fmt(py)}" + (f"  ({detail})" if detail else ""))
-    row = {"name": name, "value": py, "kind": kind, **{k: _to_python(v) for k, v in extra.items()}}
+def _record(name: str, value: Any, kind: str, extra: dict[str, Any]) -> None:
+    row = {"name": name, "value": _to_python(value), "kind": kind, **{k: _to_python(v) for k, v in extra.items()}}
     metrics.record_check(row)
+
+
+def _fails(name: str, text: str, profile: str | None = None) -> AssertionError:
+    where = f" (COURSE_PROFILE={profile})" if profile else ""
+    return AssertionError(f"{name} {text}{where}: this run does not show what the lesson describes. If cells were "
+                          "changed or run out of order, restart the kernel and run all cells.")
+
+
+def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> Any:
+    """Print ``name = value`` and record it, with ``extra`` (say ``device=...``), without a
+    condition. Returns ``value``.
+
+    >>> record("seconds per epoch", 12.5, device="CPU")
+    seconds per epoch = 12.5
+    12.5
+    """
+    print(f"{name} = {_fmt(_to_python(value))}")
+    _record(name, value, kind, extra)
     return value
 
 
-def check_at_least(name: str, value: float, **floors: float) -> float:
-    """Assert ``value >= floor``, the active profile's floor among ``floors`` (one keyword
-    argument per profile); print and record it.
+def _passed(name: str, value: Any, note: str = "") -> None:
+    print(f"✓ {name} = {_fmt(_to_python(value))}{note}")
 
-    >>> check_at_least("accuracy", 0.95, smoke=0.9, full=0.9)
-    CHECK accuracy = 0.95  (floor=0.9 profile=...)
+
+def check_at_least(name: str, value: float, **floors: float) -> float:
+    """Assert ``value >= floor``, the active profile's lower bound among ``floors`` (one keyword
+    argument per profile, an accuracy for instance); print and record it.
+
+    >>> check_at_least("accuracy", 0.95, smoke=0.9, learn=0.9, full=0.9)
+    ✓ accuracy = 0.95
     0.95
+    >>> check_at_least("accuracy", 0.95, smoke=0.97, learn=0.97, full=0.97)
+    Traceback (most recent call last):
+    AssertionError: accuracy = 0.95 is below 0.97, the lowest value this lesson expects in the ... profile ...
     """
     profile, floor = _bound("check_at_least", floors)
     v = float(_to_python(value))
-    if not math.isfinite(v) or v < floor:
-        raise AssertionError(f"{name} = {v:.6g} is below the {profile}-profile floor {floor}")
-    record(name, v, kind="at_least", floor=floor, profile=profile)
+    if not math.isfinite(v):
+        raise _fails(name, f"= {v} is not a number: training diverged", profile)
+    if v < floor:
+        raise _fails(name, f"= {v:.6g} is below {floor}, the lowest value this lesson expects in the {profile} profile",
+                     profile)
+    _passed(name, v)
+    _record(name, v, "at_least", {"floor": floor, "profile": profile})
     return value
 
 
 def check_at_most(name: str, value: float, **ceilings: float) -> float:
-    """Assert ``value <= ceiling`` (a loss or an error), the active profile's ceiling among
+    """Assert ``value <= ceiling`` (a loss or an error), the active profile's upper bound among
     ``ceilings`` (one keyword argument per profile); print and record it."""
     profile, ceiling = _bound("check_at_most", ceilings)
     v = float(_to_python(value))
-    if not math.isfinite(v) or v > ceiling:
-        raise AssertionError(f"{name} = {v:.6g} is above the {profile}-profile ceiling {ceiling}")
-    record(name, v, kind="at_most", ceiling=ceiling, profile=profile)
+    if not math.isfinite(v):
+        raise _fails(name, f"= {v} is not a number: training diverged", profile)
+    if v > ceiling:
+        raise _fails(name, f"= {v:.6g} is above {ceiling}, the highest value this lesson expects in the {profile} "
+                     "profile", profile)
+    _passed(name, v)
+    _record(name, v, "at_most", {"ceiling": ceiling, "profile": profile})
     return value
 
 
@@ -88,21 +119,39 @@ def check_close(name: str, value: Any, expected: Any, *, atol: float = 1e-6, rto
     """Assert ``value`` equals ``expected`` within ``atol + rtol * |expected|``; print and record it.
 
     Use it where the math is exact (a cost at θ = 0, a closed form, a parameter count).
+
+    >>> check_close("parameters", 104, 4 * 8 + 8 * 8 + 8, atol=0)
+    ✓ parameters = 104
+    104
     """
     v = np.asarray(_to_python(value), dtype=float)
     e = np.asarray(_to_python(expected), dtype=float)
     if v.shape != e.shape:
-        raise AssertionError(f"{name}: shape {v.shape} differs from the expected shape {e.shape}")
+        raise AssertionError(f"{name}: shape {v.shape} differs from the expected shape {e.shape}: the computation "
+                             "does not give what the lesson derives")
     if not np.allclose(v, e, atol=atol, rtol=rtol):
-        raise AssertionError(f"{name} = {_fmt(_to_python(v))} differs from the expected {_fmt(_to_python(e))} (atol={atol}, rtol={rtol})")
-    record(name, value, kind="close", expected=e, atol=atol)
+        raise AssertionError(f"{name} = {_fmt(_to_python(v))} differs from the expected {_fmt(_to_python(e))} "
+                             f"by more than atol={atol}, rtol={rtol}: the computation does not give what the "
+                             "lesson derives")
+    _passed(name, value)
+    _record(name, value, "close", {"expected": e, "atol": atol})
     return value
 
 
 def check_less(name: str, value: float, other: float, *, other_name: str = "baseline") -> float:
-    """Assert ``value < other`` (e.g. a model's error below a baseline's); print and record it."""
+    """Assert ``value < other`` (e.g. a model's error below a baseline's); print and record it.
+
+    >>> check_less("LSTM test RMSE", 1.5, 2.0, other_name="persistence")
+    ✓ LSTM test RMSE = 1.5 (persistence 2)
+    1.5
+    """
     v, o = float(_to_python(value)), float(_to_python(other))
     if not v < o:
-        raise AssertionError(f"{name} = {v:.6g} is not below {other_name} = {o:.6g}")
-    record(name, v, kind="less", **{other_name: o})
+        from course_lib.profiles import active_profile
+
+        profile = active_profile()
+        raise _fails(name, f"= {v:.6g} is not below {other_name} = {o:.6g}: the comparison the lesson makes does "
+                     f"not hold in this run of the {profile} profile", profile)
+    _passed(name, v, f" ({other_name} {_fmt(o)})")
+    _record(name, v, "less", {other_name: o})
     return value

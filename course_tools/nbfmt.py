@@ -90,6 +90,7 @@ if "google.colab" in sys.modules:  # on Colab: {packages}
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     {pip}], check=True)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs out of the outputs
 {rest}'''
 
 
@@ -210,6 +211,20 @@ def course_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(ROOT.glob("assignments/*/*.ipynb"))
 
 
+def coalesce_streams(outputs: list) -> list:
+    """``outputs`` with each run of consecutive stream outputs of one stream joined into one (how
+    the kernel splits printed text between messages depends on timing, not on the code)."""
+    joined: list = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if last is not None and out.get("output_type") == last.get("output_type") == "stream" \
+                and out.get("name") == last.get("name"):
+            last["text"] += out["text"]
+        else:
+            joined.append(copy.deepcopy(out))
+    return joined
+
+
 def refresh_checked(path: Path) -> None:
     """Execute ``path`` in the smoke profile and store the outputs of its checked cells."""
     from nbclient import NotebookClient
@@ -222,7 +237,7 @@ def refresh_checked(path: Path) -> None:
         env=kernel_env(COURSE_PROFILE="smoke"))
     for cell, done in zip(nb.cells, executed.cells, strict=False):
         if is_checked(cell):
-            cell.outputs = done.outputs
+            cell.outputs = coalesce_streams(done.outputs)
     path.write_text(dumps(normalise(nb, relpath)), encoding="utf-8")
 
 

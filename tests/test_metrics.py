@@ -72,5 +72,5 @@ def test_describe_every_kind():
 
 def test_printed_and_reported_values_use_one_formatter(capsys):
     checks.record("pi", 3.14159265)
-    assert "CHECK pi = 3.14159" in capsys.readouterr().out  # 6 significant digits where printed
+    assert capsys.readouterr().out == "pi = 3.14159\n"  # 6 significant digits where printed
     assert metrics.describe({"name": "pi", "value": 3.14159265, "kind": "figure"}) == "pi = 3.142"  # 4 in reports

@@ -158,3 +158,12 @@ def test_nbfmt_refuses_a_notebook_without_title(tmp_path):
         nbfmt.normalise(nb, "notebooks/99_x.ipynb")
     with pytest.raises(ValueError, match="ASSIGNMENT CONFIG"):
         nbfmt.normalise(nb, "assignments/A9_x/A9_x.ipynb")
+
+
+def test_refreshed_outputs_join_split_streams():
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text="b\n"),
+               out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="c\n")]
+    assert [(o.name, o.text) for o in nbfmt.coalesce_streams(outputs)] == [
+        ("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]
+    assert outputs[0].text == "a\n"  # the input is left as it was
