@@ -28,7 +28,7 @@ EXTRAS ?= dev,grading,browser,site,jax
 CELL_TIMEOUT ?= 600
 # On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
 HOST_PYTHON ?= python3
-LINTED := course_lib course_tools tests notebooks assignments
+LINTED := course_lib course_tools tests notebooks assignments conftest.py
 
 .PHONY: venv test course lab site lint format assignments grade test-backends offline-bundle offline-course clean
 .PHONY: check-python notebook data add-jax add-torch test-pythons clean-venv
