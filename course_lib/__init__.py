@@ -20,7 +20,9 @@ Modules, one job each:
 - ``text``: a character vocabulary (characters <-> integer ids).
 """
 
-__version__ = "0.1.0"
+#: A development version (``.devN``) between releases; a release sets it to ``X.Y.Z`` and is tagged
+#: ``vX.Y.Z`` (CONTRIBUTING.md, "Cutting a release").
+__version__ = "0.1.0.dev0"
 
 #: The course's GitHub repository, ``owner/name``. The one place it is set: the
 #: Open-in-Colab badges and the Colab install line of every notebook are generated

@@ -51,10 +51,11 @@ KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3
 OTTER_REQUIREMENT = "otter-grader>=7"
 
 
-def git_ref() -> str:
-    """The git tag of this version, ``v<version>``: the badges open the notebooks at this ref and
-    the setup cell installs course_lib from it, so notebook and package always match."""
-    return f"v{__version__}"
+def git_ref(version: str = __version__) -> str:
+    """The git ref the badges open the notebooks at and the setup cell installs course_lib from,
+    so notebook and package always match: ``main`` for a development version (``0.2.0.dev0``),
+    the release's tag ``v<version>`` for a release (``0.2.0``), which must be tagged on GitHub."""
+    return "main" if ".dev" in version else f"v{version}"
 
 
 def install_spec() -> str:

@@ -61,21 +61,35 @@ def run_setup_cell(monkeypatch, assignment: str | None = None) -> list[tuple]:
     return calls
 
 
+def expected_ref(version: str = course_lib.__version__) -> str:
+    """The git ref for a version, written out here: main between releases, the tag for a release."""
+    return "main" if re.fullmatch(r"\d+\.\d+\.\d+\.dev\d+", version) else f"v{version}"
+
+
 def expected_spec() -> str:
     """The install requirement, built here from the one setting, the version and pyproject's name."""
-    return f"{PYPROJECT['project']['name']} @ git+https://github.com/{course_lib.GITHUB_REPO}@v{course_lib.__version__}"
+    return f"{PYPROJECT['project']['name']} @ git+https://github.com/{course_lib.GITHUB_REPO}@{expected_ref()}"
 
 
 def test_the_one_repo_setting_and_the_install_spec():
     assert re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", course_lib.GITHUB_REPO), course_lib.GITHUB_REPO
-    # The installed package's version is the same string as the git tag the install line names.
+    # The installed package's version decides the git ref the install line names.
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_lib.__version__"}
-    assert re.fullmatch(r"\d+\.\d+\.\d+", course_lib.__version__)
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+)?", course_lib.__version__)
     spec = nbfmt.install_spec()
     assert spec == expected_spec()
     req = Requirement(spec)  # a valid PEP 508 direct reference, for this project's name
     assert req.name == PYPROJECT["project"]["name"] and not req.extras and not req.specifier
-    assert req.url == f"git+https://github.com/{course_lib.GITHUB_REPO}@v{course_lib.__version__}"
+    assert req.url == f"git+https://github.com/{course_lib.GITHUB_REPO}@{expected_ref()}"
+
+
+def test_the_ref_is_main_between_releases_and_an_existing_tag_for_a_release():
+    assert nbfmt.git_ref("0.2.0.dev0") == expected_ref("0.2.0.dev0") == "main"
+    assert nbfmt.git_ref("0.2.0") == expected_ref("0.2.0") == "v0.2.0"
+    ref = nbfmt.git_ref()
+    if ref != "main":  # a release: the badges and the install line only work once the tag exists
+        tags = subprocess.run(["git", "tag", "--list", ref], cwd=ROOT, capture_output=True, text=True).stdout.split()
+        assert tags == [ref], f"the notebooks name the tag {ref}, which this repository does not have: tag the release commit (CONTRIBUTING.md, 'Cutting a release')"
 
 
 def test_setup_cell_off_colab_installs_nothing(monkeypatch, not_colab):

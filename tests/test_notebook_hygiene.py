@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from course_lib import GITHUB_REPO, __version__
+from course_lib import GITHUB_REPO
 from course_tools import ROOT, nbfmt
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -55,7 +55,7 @@ def test_title_and_badge(notebook):
     path, nb = notebook
     first = nb.cells[0]
     assert first.cell_type == "markdown" and re.match(r"# \d\d · \S", first.source), first.source[:80]
-    url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/v{__version__}/notebooks/{path.name}"
+    url = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/{nbfmt.git_ref()}/notebooks/{path.name}"
     badges = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)", first.source)
     assert badges == [f"({url})"], badges
 
@@ -68,7 +68,7 @@ def test_the_setup_cell_is_generated(any_notebook):
     setup = nb.cells[index]
     assert setup.cell_type == "code" and "setup" in setup.metadata.get("tags", [])
     assert setup.source == nbfmt.setup_cell_source(path.name if assignment else None)
-    assert f'"{nbfmt.install_spec()}"' in setup.source and f"@v{__version__}" in nbfmt.install_spec()
+    assert f'"{nbfmt.install_spec()}"' in setup.source and nbfmt.install_spec().endswith(f"@{nbfmt.git_ref()}")
     assert 'if "google.colab" in sys.modules:' in setup.source
     assert "nbfmt" not in setup.source, "the note for maintainers is in nbfmt's docstring and CONTRIBUTING.md"
     if assignment:
