@@ -95,7 +95,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                   "better_units": 64, "better_epochs": 4, "better_learning_rate": 0.005,
                   "compare_units": 32, "compare_epochs": 3},
         "learn": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "classic_epochs": 4,
-                  "better_units": 64, "better_epochs": 2, "better_learning_rate": 0.005,
+                  "better_units": 64, "better_epochs": 2, "better_learning_rate": 0.01,
                   "compare_units": 32, "compare_epochs": 1},
         "full": {"mnist_train": 55000, "mnist_val": 5000, "mnist_test": 10000, "classic_epochs": 10,
                  "better_units": 128, "better_epochs": 15, "better_learning_rate": 0.002,
