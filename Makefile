@@ -1,7 +1,10 @@
 # make venv            create .venv with the pinned versions (constraints.txt) and register the course kernel
 # make test            the whole test suite: unit tests, doctests, every notebook under nbval (smoke profile)
 # make course          execute every notebook into build/, write build/report.md (python -m course_tools.run_course)
-# make lab             JupyterLab on notebooks/ with the course kernel (python -m course_tools.lab)
+# make notebook NB=05  one notebook (NB="05 08": several) into a folder of its own, build/runs/05-<profile>-<backend>/,
+#                      with its own report; PROFILE=learn|smoke|full picks the profile (else COURSE_PROFILE)
+# make lab             JupyterLab on notebooks/ with the course kernel (python -m course_tools.lab);
+#                      LAB_ARGS="--ip 0.0.0.0 --no-browser" passes options to jupyter lab
 # make site            the course as a website in build/site/html/, from the notebooks make course executed
 # make lint            ruff on the code, the lessons and the assignments; check the notebooks' format
 # make format          ruff's safe fixes, then format every notebook (python -m course_tools.nbfmt)
@@ -10,7 +13,11 @@
 # make test-backends   every notebook on Keras's JAX and PyTorch backends, in .venv-backends
 # make offline-bundle  build offline/ for a GPU host without internet access (needs COURSE_DATA_DIR)
 # make offline-course  on that host: install from offline/, run the course and the benchmark
-# make clean           remove build/
+# make data DIR=path   download every data set into a folder, each SHA-256 checked (python -m course_tools.data)
+# make add-torch       add PyTorch (CPU build) to .venv, for KERAS_BACKEND=torch make lab; add-jax: JAX (JAX_EXTRA=cuda13: GPU)
+# make test-pythons    unit tests and one notebook on each Python of PYTHONS (3.11 3.12 3.13) found, .venv-py3.X
+# make clean           remove build/ (the environments stay: make clean-venv removes them)
+# make clean-venv      remove the environments: .venv, .venv-backends, .venv-py3.*
 # Windows (no make): see README, "Without make". Settings: COURSE_DATA_DIR, COURSE_PROFILE, KERAS_BACKEND.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -21,11 +28,23 @@ EXTRAS ?= dev,grading,browser,site,jax
 CELL_TIMEOUT ?= 600
 # On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
 HOST_PYTHON ?= python3
-LINTED := course_lib course_tools tests notebooks assignments
+LINTED := course_lib course_tools tests notebooks assignments conftest.py
 
 .PHONY: venv test course lab site lint format assignments grade test-backends offline-bundle offline-course clean
+.PHONY: check-python notebook data add-jax add-torch test-pythons clean-venv
 
-venv: $(STAMP)
+venv: check-python $(STAMP)
+
+# PYTHON given (make PYTHON=python3.12 ...) while .venv holds another Python: say so, change nothing.
+check-python:
+	@if [ "$(origin PYTHON)" != file ] && [ -x $(PY) ]; then \
+	  want=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])') || exit 2; \
+	  have=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  if [ "$$want" != "$$have" ]; then \
+	    echo "PYTHON=$(PYTHON) is Python $$want, but $(VENV) was made with Python $$have and is kept as it is." >&2; \
+	    echo "To switch: make clean-venv, then make venv PYTHON=$(PYTHON)" >&2; exit 2; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,7 +65,7 @@ site: venv
 	$(PY) -m course_tools.site --notebooks build/notebooks --report build/report.json --out build/site
 
 lab: venv
-	$(PY) -m course_tools.lab
+	$(PY) -m course_tools.lab $(LAB_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINTED)
@@ -58,6 +77,56 @@ format: venv
 
 clean:
 	rm -rf build .pytest_cache
+
+clean-venv:
+	rm -rf $(VENV) .venv-backends .venv-py3.*
+
+# notebook: make notebook NB=05 [PROFILE=full]; the run's folder and report: python -m course_tools.run_course --help
+notebook: venv
+	@test -n "$(NB)" || { echo "usage: make notebook NB=05 [PROFILE=learn|smoke|full]" >&2; exit 2; }
+	$(if $(PROFILE),COURSE_PROFILE=$(PROFILE) )$(PY) -m course_tools.run_course $(NB)
+
+# data: make data DIR=~/course-data; then COURSE_DATA_DIR=~/course-data (URLs and hashes: course_lib/data.py)
+data: venv
+	@test -n "$(DIR)" || { echo "usage: make data DIR=folder" >&2; exit 2; }
+	$(PY) -m course_tools.data $(DIR)
+
+# add-jax / add-torch: Keras's other backends in .venv (pins: constraints-backends.txt), CPU builds.
+# PyTorch comes from PyTorch's CPU wheel index (TORCH_INDEX; PyPI's Linux wheel is the large CUDA
+# build). For an NVIDIA GPU: make add-jax JAX_EXTRA=cuda13 (or cuda12); make add-torch TORCH_INDEX=
+# (empty: PyPI's CUDA build on Linux) or TORCH_INDEX=https://download.pytorch.org/whl/cu<version>.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_INDEX_ARG = $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+JAX_EXTRA ?=
+add-jax: venv
+	$(PY) -m pip install --quiet -c constraints.txt -c constraints-backends.txt -e ".[jax]" $(if $(JAX_EXTRA),"jax[$(JAX_EXTRA)]")
+
+add-torch: venv
+	$(PY) -m pip install --quiet -c constraints.txt -c constraints-backends.txt $(TORCH_INDEX_ARG) -e ".[torch]"
+
+# test-pythons: on each Python of PYTHONS found on PATH (python3.X), its own environment
+# .venv-py3.X (the dev extra, pinned by constraints.txt), then the unit tests of course_lib and
+# course_tools below and one notebook under nbval (smoke). A Python not found is skipped and named
+# (with pyenv: PYENV_VERSION=3.11.7:3.12.1:3.13.0 make test-pythons puts all three on PATH).
+PYTHONS ?= 3.11 3.12 3.13
+PYTHONS_TESTS ?= course_lib tests/test_autodiff.py tests/test_checks.py tests/test_data.py \
+	tests/test_data_download.py tests/test_metrics.py tests/test_mnist.py tests/test_models.py \
+	tests/test_plots.py tests/test_profiles.py tests/test_setup.py tests/test_text.py \
+	tests/test_timeseries.py tests/test_run_course.py tests/test_readme.py notebooks/01_linear_regression.ipynb
+test-pythons:
+	@start=$$(date +%s); passed=""; failed=""; missing=""; for v in $(PYTHONS); do \
+	  py=$$(command -v python$$v) && $$py -c "" 2>/dev/null || { echo "== Python $$v: no working python$$v on PATH, skipped"; missing="$$missing $$v"; continue; }; \
+	  env=.venv-py$$v; echo "== Python $$v ($$py) in $$env"; \
+	  if [ ! -f $$env/.installed-stamp ] || [ constraints.txt -nt $$env/.installed-stamp ] || [ pyproject.toml -nt $$env/.installed-stamp ]; then \
+	    { test -x $$env/bin/python || $$py -m venv $$env; } && $$env/bin/python -m pip install --quiet --upgrade pip \
+	    && $$env/bin/python -m pip install --quiet -c constraints.txt -e ".[dev]" \
+	    && $$env/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (keras-course, $$v)" \
+	    && touch $$env/.installed-stamp || { failed="$$failed $$v(install)"; continue; }; \
+	  fi; \
+	  $$env/bin/python -m pytest $(PYTHONS_TESTS) --nbval-lax --nbval-current-env \
+	    --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider -q && passed="$$passed $$v" || failed="$$failed $$v"; \
+	done; echo "test-pythons took $$(( $$(date +%s) - start )) s; passed:$${passed:- none}$${failed:+; FAILED:$$failed}$${missing:+; not found:$$missing}"; \
+	test -z "$$failed"
 
 # assignments: otter assign on every master (assignments/A*/A*.ipynb) into build/assignments/<name>/:
 # student/ (hand this out) and autograder/ (the autograder zip and the solution).
@@ -82,7 +151,7 @@ BACKENDS_STAMP := $(BACKENDS_VENV)/.installed-stamp
 $(BACKENDS_STAMP): pyproject.toml constraints.txt constraints-backends.txt
 	test -x $(BACKENDS_PY) || $(PYTHON) -m venv $(BACKENDS_VENV)
 	$(BACKENDS_PY) -m pip install --quiet --upgrade pip
-	$(BACKENDS_PY) -m pip install --quiet -c constraints.txt -c constraints-backends.txt -e . \
+	$(BACKENDS_PY) -m pip install --quiet -c constraints.txt -c constraints-backends.txt $(TORCH_INDEX_ARG) -e . \
 		jax jaxlib torch pytest pytest-timeout nbval nbclient nbconvert nbformat ipykernel
 	$(BACKENDS_PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (keras-course, JAX + PyTorch)"
 	touch $(BACKENDS_STAMP)

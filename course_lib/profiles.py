@@ -130,7 +130,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"train_chars": 200_000, "val_chars": 30_000, "embed_dim": 32, "units": 128, "layers": 1,
                   "dropout": 0.0, "epochs": 3, "batch_size": 64, "learning_rate": 0.01, "sample_chars": 200},
         "learn": {"train_chars": None, "val_chars": None, "embed_dim": 32, "units": 256, "layers": 1,
-                  "dropout": 0.0, "epochs": 3, "batch_size": 128, "learning_rate": 0.01, "sample_chars": 300},
+                  "dropout": 0.0, "epochs": 3, "batch_size": 128, "learning_rate": 0.01, "sample_chars": 400},
         "full": {"train_chars": None, "val_chars": None, "embed_dim": 64, "units": 512, "layers": 2,
                  "dropout": 0.2, "epochs": 40, "batch_size": 64, "learning_rate": 0.002, "sample_chars": 400},
     },

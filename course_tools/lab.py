@@ -25,7 +25,7 @@ def command(extra: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     extra = sys.argv[1:] if argv is None else argv
-    return subprocess.run(command(extra), env=kernel_env()).returncode
+    return subprocess.run(command(extra), env=kernel_env(executed=False)).returncode  # progress bars
 
 
 if __name__ == "__main__":

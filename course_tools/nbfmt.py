@@ -90,6 +90,7 @@ if "google.colab" in sys.modules:  # on Colab: {packages}
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     {pip}], check=True)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # or "jax" / "torch", before Keras is imported
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up logs out of the outputs
 {rest}'''
 
 

@@ -1,8 +1,15 @@
 """Execute every course notebook, keep the outputs, export HTML and write a report.
 
-    python -m course_tools.run_course                      # all of notebooks/*.ipynb, active profile
-    python -m course_tools.run_course 01 02 --out build    # only notebooks whose name starts so
+    python -m course_tools.run_course                      # all of notebooks/*.ipynb, active profile, into build/
+    python -m course_tools.run_course 05                   # lesson 05 alone, into build/runs/05-<profile>-<backend>/
+    python -m course_tools.run_course 01 02 --out /tmp/r   # only notebooks whose name starts so, into /tmp/r
     python -m course_tools.run_course 12 05 --jobs 2       # two at a time, started in the order given
+
+Every run writes a report of its own. Without ``--out``, the whole course goes to ``build/`` and a
+selection of notebooks to ``build/runs/<names>-<profile>-<backend>/``, so running one notebook
+never replaces the course's report. A run replaces whatever run its folder held before (its
+report, executed notebooks, HTML and figures), so a folder never mixes two runs' profiles or
+backends.
 
 Each notebook runs in its own worker process and a fresh kernel with a metrics file
 (:mod:`course_lib.metrics`), so the figures it checks (``course_lib.checks``) and its setup
@@ -125,6 +132,51 @@ def write_report(entries: list[dict], out: Path, profile: str, total_s: float, j
         f"<th>checked figures</th></tr>{rows}</table>", encoding="utf-8")
 
 
+#: What a run writes into its folder; a new run into the same folder removes these first.
+RUN_OUTPUTS = ("report.md", "report.html", "report.json", "notebooks", "html", "metrics", "entries")
+
+
+def default_out(only: list[str], profile: str, backend: str, root: Path = ROOT) -> Path:
+    """Where a run goes without ``--out``: ``build/`` for the whole course, else a folder of its own
+    named after the notebooks, the profile and the backend.
+
+    >>> default_out([], "smoke", "tensorflow", Path("/c")).as_posix()
+    '/c/build'
+    >>> default_out(["05", "08"], "full", "jax", Path("/c")).as_posix()
+    '/c/build/runs/05_08-full-jax'
+    """
+    if not only:
+        return root / "build"
+    names = "_".join(re.sub(r"[^A-Za-z0-9_.-]", "", name) or "x" for name in only)
+    return root / "build" / "runs" / f"{names}-{profile}-{backend}"
+
+
+def clear_previous_run(out: Path, notebooks: Path) -> str | None:
+    """Remove the outputs of an earlier run from ``out`` (only what a run writes, :data:`RUN_OUTPUTS`);
+    return a line describing what was replaced, or None when ``out`` held no run. Refuses a folder
+    that holds the notebooks themselves (its ``notebooks/`` would be the sources)."""
+    if notebooks.resolve() == (out / "notebooks").resolve() or notebooks.resolve() == out.resolve():
+        raise SystemExit(f"--out {out} is the folder of the notebooks being run; choose another folder (default: build)")
+    report = out / "report.json"
+    if not (report.exists() or (out / "entries").is_dir()):
+        return None
+    try:
+        old = json.loads(report.read_text())
+        what = (f"a run of {len(old['notebooks'])} notebook(s) in the {old['meta']['profile']} profile on "
+                f"{old['meta']['backend']}")
+    except (OSError, ValueError, KeyError, TypeError):
+        what = "an earlier run"
+    import shutil
+
+    for name in RUN_OUTPUTS:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    return f"replacing {what} in {out}"
+
+
 def _worker(path: Path, out: Path, cell_timeout: int, progress: bool) -> subprocess.Popen:
     """Start one notebook in a worker process (its own process group, so that a stopped run can
     end the worker and its kernel together); the worker writes ``<out>/entries/<stem>.json``."""
@@ -140,16 +192,18 @@ def main(argv: list[str] | None = None) -> int:
                         "started in this order")
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
                         help="the folder of NN_name.ipynb notebooks (default: notebooks/)")
-    parser.add_argument("--out", type=Path, default=ROOT / "build")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the run's folder; it replaces any earlier run there (default: build/ for the whole "
+                        "course, build/runs/<names>-<profile>-<backend>/ for a selection)")
     parser.add_argument("--cell-timeout", type=int, default=int(os.environ.get("COURSE_CELL_TIMEOUT", 1800)))
     parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default 1)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
     if args.worker:
+        args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
         entry = execute(args.worker, args.out, args.cell_timeout, progress=not args.quiet)
         (args.out / "entries").mkdir(parents=True, exist_ok=True)
         done = args.out / "entries" / f"{args.worker.stem}.json"
@@ -160,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     from course_lib.profiles import active_profile
 
     profile = active_profile()  # an unknown COURSE_PROFILE stops here, before any work
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if args.out is None:
+        args.out = default_out(args.only, profile, backend)
+    args.out = args.out.resolve()  # the kernels run in notebooks/: give them absolute paths
     paths = sorted(args.notebooks.resolve().glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         paths = [p for prefix in args.only for p in paths if p.name.startswith(prefix)]
@@ -167,13 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no notebooks matched", args.only, file=sys.stderr)
         return 2
+    replaced = clear_previous_run(args.out, args.notebooks)
+    if replaced:
+        print(replaced, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "entries").mkdir(exist_ok=True)
-    for path in paths:
-        for suffix in (".json", ".kernel"):
-            (args.out / "entries" / f"{path.stem}{suffix}").unlink(missing_ok=True)
     print(f"Running {len(paths)} notebooks ({args.jobs} at a time), profile {profile}, "
-          f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, into {args.out}", flush=True)
+          f"backend {backend}, into {args.out}", flush=True)
     start, entries = time.perf_counter(), []
     waiting, running = list(paths), {}  # running: path -> (worker, start time)
     commit = git_commit()
@@ -224,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         write_report(entries, args.out, profile, time.perf_counter() - start, args.jobs, commit)
         return 1
     failed = [e["notebook"] for e in entries if e["status"] != "ok"]
-    print(f"Report: {args.out / 'report.md'}  ({len(entries) - len(failed)} ok, {len(failed)} failed"
+    print(f"Report: {args.out / 'report.md'} (and report.html)  ({len(entries) - len(failed)} ok, {len(failed)} failed"
           + (f": {', '.join(failed)})" if failed else ")"))
     return 1 if failed else 0
 

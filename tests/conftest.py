@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import ROOT, kernel_env
+from course_tools import ROOT
 
-os.environ.setdefault("COURSE_PROFILE", "smoke")
-# The kernels that nbval and the notebook tests start run in the notebooks' folder.
-os.environ.update(kernel_env())
+# The repository's conftest.py sets the smoke profile and the kernels' environment for every run.
 
 
 @pytest.fixture(scope="session")
