@@ -19,6 +19,8 @@
 # make clean           remove build/ (the environments stay: make clean-venv removes them)
 # make clean-venv      remove the environments: .venv, .venv-backends, .venv-py3.*
 # Windows (no make): see README, "Without make". Settings: COURSE_DATA_DIR, COURSE_PROFILE, KERAS_BACKEND.
+# Profiles: course, lab and site run `learn` (make course PROFILE=full, or COURSE_PROFILE=full make course);
+# test and test-backends always run `smoke`.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -26,6 +28,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= dev,grading,browser,site,jax
 CELL_TIMEOUT ?= 600
+PROFILE ?= $(or $(COURSE_PROFILE),learn)
 # On the GPU host, the Python of the environment that has JAX for CUDA (activate it first).
 HOST_PYTHON ?= python3
 LINTED := course_lib course_tools tests notebooks assignments conftest.py
@@ -54,18 +57,18 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: venv
-	$(PY) -m pytest tests course_lib course_tools notebooks --nbval-lax --nbval-current-env \
+	COURSE_PROFILE=smoke COURSE_PROGRESS=epoch $(PY) -m pytest tests course_lib course_tools notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
 
 course: venv
-	$(PY) -m course_tools.run_course --out build
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_tools.run_course --out build
 
 site: venv
 	test -f build/report.json || $(MAKE) course
-	$(PY) -m course_tools.site --notebooks build/notebooks --report build/report.json --out build/site
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_tools.site --notebooks build/notebooks --report build/report.json --out build/site
 
 lab: venv
-	$(PY) -m course_tools.lab $(LAB_ARGS)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_tools.lab $(LAB_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check $(LINTED)
@@ -123,7 +126,7 @@ test-pythons:
 	    && $$env/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (keras-course, $$v)" \
 	    && touch $$env/.installed-stamp || { failed="$$failed $$v(install)"; continue; }; \
 	  fi; \
-	  $$env/bin/python -m pytest $(PYTHONS_TESTS) --nbval-lax --nbval-current-env \
+	  COURSE_PROFILE=smoke COURSE_PROGRESS=epoch $$env/bin/python -m pytest $(PYTHONS_TESTS) --nbval-lax --nbval-current-env \
 	    --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider -q && passed="$$passed $$v" || failed="$$failed $$v"; \
 	done; echo "test-pythons took $$(( $$(date +%s) - start )) s; passed:$${passed:- none}$${failed:+; FAILED:$$failed}$${missing:+; not found:$$missing}"; \
 	test -z "$$failed"
@@ -159,7 +162,7 @@ $(BACKENDS_STAMP): pyproject.toml constraints.txt constraints-backends.txt
 test-backends: $(BACKENDS_STAMP)
 	@start=$$(date +%s); failed=""; for backend in $(BACKENDS); do \
 		echo "== KERAS_BACKEND=$$backend"; \
-		KERAS_BACKEND=$$backend $(BACKENDS_PY) -m pytest notebooks tests/test_benchmark.py --nbval-lax \
+		KERAS_BACKEND=$$backend COURSE_PROFILE=smoke COURSE_PROGRESS=epoch $(BACKENDS_PY) -m pytest notebooks tests/test_benchmark.py --nbval-lax \
 			--nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider || failed="$$failed $$backend"; \
 	done; echo "test-backends ($(BACKENDS)) took $$(( $$(date +%s) - start )) s$${failed:+; FAILED on:$$failed}"; \
 	test -z "$$failed"

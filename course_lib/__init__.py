@@ -7,7 +7,7 @@ which imports this package and never the reverse.
 Modules, one job each:
 
 - ``data``: the data-set registry and loaders (local folder, cache, or download with hash check).
-- ``profiles``: the ``smoke`` and ``full`` run profiles, per-notebook sizes and epochs, seeding.
+- ``profiles``: the ``learn`` (default), ``full`` and ``smoke`` run profiles, per-notebook sizes and epochs, seeding.
 - ``checks``: assertions that print and record the figures a notebook teaches.
 - ``metrics``: the file those figures are recorded in for the run report (its format).
 - ``plots``: plotting helpers shared by several lessons.

@@ -1,8 +1,8 @@
-"""Run profiles: ``smoke`` (default; seconds per notebook on a CPU, for tests), ``learn`` (minutes
-per notebook on a laptop CPU, results that tell the lesson's story) and ``full`` (the real thing,
-on a GPU).
+"""Run profiles: ``learn`` (the default, for people: minutes per notebook on a laptop CPU, results
+that tell the lesson's story), ``full`` (the real thing, on a GPU) and ``smoke`` (seconds per
+notebook on a CPU, for tests and CI, which set it explicitly).
 
-The profile is chosen with the ``COURSE_PROFILE`` environment variable. It changes sizes and
+The profile is chosen with the ``COURSE_PROFILE`` environment variable (unset: ``learn``). It changes sizes and
 epochs, never the code path: a notebook asks for its settings with :func:`settings` and uses
 them the same way in every profile.
 
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 PROFILES: tuple[str, ...] = ("smoke", "learn", "full")
-DEFAULT_PROFILE = "smoke"
+DEFAULT_PROFILE = "learn"
 SEED = 42
 
 #: Per-notebook sizes and epochs. Each entry maps a notebook's stem to the values all profiles

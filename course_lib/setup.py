@@ -7,9 +7,12 @@ notebook runs on. :func:`tensorflow_only` guards the few cells that need TensorF
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
+import tempfile
+from collections.abc import Iterator
 
 MIN_VERSIONS = {"keras": (3, 0), "numpy": (1, 26)}
 
@@ -92,6 +95,43 @@ def use_float32_matmul() -> None:
         torch.backends.cudnn.allow_tf32 = False
 
 
+@contextlib.contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Point file descriptor 2, where C and C++ libraries write their logs, at a temporary file
+    while the block runs; if the block raises, show what was written there, then re-raise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            caught.seek(0)
+            sys.stderr.write(caught.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def load_tensorflow_quietly() -> None:
+    """On the TensorFlow backend, import TensorFlow without the log lines its C++ libraries print.
+
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (the setup cell sets it unless it is set) keeps TensorFlow's logs
+    out once it runs, but not the lines its libraries print while they load, before they read the
+    variable (absl's "All log messages before absl::InitializeLog()", oneDNN, CUDA probing): those
+    go to a temporary file during the import. With ``TF_CPP_MIN_LOG_LEVEL=0`` set before the setup
+    cell, nothing is hidden.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if (os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or "tensorflow" in sys.modules
+            or os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"):
+        return
+    with native_stderr_hidden():
+        import tensorflow  # noqa: F401
+
+
 def setup(verbose: bool = True) -> dict[str, str]:
     """Check versions, report backend, profile and device; return them as a dict.
 
@@ -102,6 +142,7 @@ def setup(verbose: bool = True) -> dict[str, str]:
     if backend not in ("tensorflow", "jax", "torch"):
         raise ValueError(f"KERAS_BACKEND={backend!r} is not a Keras backend this course runs on; "
                          "use 'tensorflow', 'jax' or 'torch'.")
+    load_tensorflow_quietly()
     use_float32_matmul()
     import keras
     import numpy as np
@@ -132,10 +173,31 @@ def setup(verbose: bool = True) -> dict[str, str]:
     record_setup(info)
     if verbose:
         print("  ".join(f"{k}: {v}" for k, v in info.items()))
-        if in_colab() and not info["device"].startswith("GPU"):
-            print("No GPU runtime. The smoke profile runs fine on a CPU; for the full profile use "
-                  "Runtime > Change runtime type > GPU, then run all cells again.")
+        hint = profile_hint(info["profile"], info["device"].startswith("GPU"), in_colab())
+        if hint:
+            print(hint)
     return info
+
+
+def profile_hint(profile: str, gpu: bool, colab: bool = False) -> str:
+    """One line on how to get the ``full`` profile (the real data sizes and epochs, for the
+    published results) where it is worth it, or an empty string: on a GPU running ``learn``, how
+    to switch; on Colab without a GPU, how to get one.
+
+    >>> profile_hint("learn", gpu=True)
+    'GPU found: for the full run (all the data, more epochs), change "learn" to "full" on the COURSE_PROFILE line of this cell, then restart the kernel and run all cells.'
+    >>> profile_hint("full", gpu=True), profile_hint("smoke", gpu=True), profile_hint("learn", gpu=False)
+    ('', '', '')
+    >>> profile_hint("learn", gpu=False, colab=True)
+    'No GPU runtime: this runs on the CPU. For the full run, pick Runtime > Change runtime type > GPU, then run all cells again.'
+    """
+    if gpu and profile == "learn":
+        return ('GPU found: for the full run (all the data, more epochs), change "learn" to "full" on the '
+                "COURSE_PROFILE line of this cell, then restart the kernel and run all cells.")
+    if colab and not gpu:
+        return ("No GPU runtime: this runs on the CPU. For the full run, pick Runtime > Change runtime type > GPU, "
+                "then run all cells again.")
+    return ""
 
 
 def fit_verbose() -> int | str:

@@ -69,7 +69,7 @@ def setup_cell_source(assignment: str | None = None) -> str:
     if assignment is None:
         what, packages = "notebook", "install the course package (and nothing else)"
         pip = f'"{install_spec()}"'
-        rest = '''os.environ.setdefault("COURSE_PROFILE", "smoke")  # or "full": the real run, on a GPU runtime
+        rest = '''os.environ.setdefault("COURSE_PROFILE", "learn")  # or "full": the real run, on a GPU runtime
 
 from course_lib.setup import setup
 

@@ -36,14 +36,23 @@ def test_environment_yml_agrees_with_constraints():
     assert not wrong, f"environment.yml differs from constraints.txt (yml, lock): {wrong}"
 
 
+#: Optional backends installed on request (make add-torch, .venv-backends), pinned in
+#: constraints-backends.txt and absent from the default environment and environment.yml.
+ON_REQUEST = {"torch"}
+
+
 def test_every_direct_dependency_is_in_the_lock_and_the_yml():
     text = (ROOT / "pyproject.toml").read_text()
     names = set(re.findall(r'"([A-Za-z0-9_\-]+)(?:\[[^\]]*\])?\s*>=', text))
     env = _pins((ROOT / "environment.yml").read_text().splitlines())
     locked = constraints()
+    backends = _pins((ROOT / "constraints-backends.txt").read_text().splitlines())
     names = {n.lower() for n in names} - {"setuptools"}
-    assert names - set(locked) == set(), f"not in constraints.txt: {names - set(locked)}"
-    assert names - set(env) == set(), f"not pinned in environment.yml: {names - set(env)}"
+    default = names - ON_REQUEST
+    assert default - set(locked) == set(), f"not in constraints.txt: {default - set(locked)}"
+    assert default - set(env) == set(), f"not pinned in environment.yml: {default - set(env)}"
+    assert ON_REQUEST <= names, f"{ON_REQUEST - names} is no longer an extra: update ON_REQUEST"
+    assert ON_REQUEST - set(backends) == set(), f"not in constraints-backends.txt: {ON_REQUEST - set(backends)}"
 
 
 def test_installed_versions_are_the_locked_ones():

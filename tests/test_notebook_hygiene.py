@@ -136,6 +136,54 @@ def test_nbfmt_tags_are_the_ones_nbval_reads():
         assert plugin.metadata_tags[tag] == plugin.comment_markers[marker], (marker, tag)
 
 
+#: Words that speak to the course's maintainers, not to a learner: how the lesson is tested and run
+#: (bounds, profiles, CI, nbval) or how it was written. Markdown never uses them; a figure that
+#: depends on the run is printed by code, and notes for maintainers are code comments.
+MAINTAINER_WORDS = re.compile(
+    r"(?i:\b(floor|ceiling|smoke|profile|threshold)s?\b|COURSE_PROFILE|\bnbval\b|this lesson was written"
+    r"|earlier version)|\bCI\b")
+#: The same words where a lesson teaches them (a classifier's decision threshold, gradient clipping
+#: above a threshold, the floor function): these phrases are taken out of a line before the check.
+LEARNER_PHRASES = re.compile(r"(?i)\bdecision thresholds?\b|\bclipping thresholds?\b|\bexceeds a threshold\b"
+                             r"|\bthe floor function\b|\bfloor division\b")
+#: What a code cell never holds: nbval's instructions (cell tags do that) or notes on the tooling.
+MAINTAINER_CODE = re.compile(r"(?i)nbval|nbfmt|edit it there")
+
+
+def maintainer_words(nb) -> list[tuple[int, str, str]]:
+    """``(cell index, word, line)`` for every maintainer word in a markdown cell and every note
+    for maintainers in a code cell."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        pattern = MAINTAINER_WORDS if cell.cell_type == "markdown" else MAINTAINER_CODE
+        for line in cell.source.splitlines() if cell.cell_type in ("markdown", "code") else []:
+            text = LEARNER_PHRASES.sub(" ", line) if cell.cell_type == "markdown" else line
+            found += [(i, m.group(0), line.strip()) for m in pattern.finditer(text)]
+    return found
+
+
+def test_maintainer_words_are_recognised():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("The smoke floor is 0.9.\nIn the learn Profile, CI checks it."),
+                nbformat.v4.new_markdown_cell("Accuracy reaches 99 %; the decision boundary; a circuit; \\lfloor x \\rfloor;\n"
+                                              "a decision threshold of 0.5; clip when the norm exceeds a threshold; "
+                                              "the floor function"),
+                nbformat.v4.new_markdown_cell("When this lesson was written, an earlier version used thresholds."),
+                nbformat.v4.new_code_cell("# the smoke floor: 0.9 (a note for maintainers is a code comment)\n"
+                                          "# NBVAL_CHECK_OUTPUT\nprint(1)  # edit it there")]
+    words = [(i, w) for i, w, _ in maintainer_words(nb)]
+    assert words == [(0, "smoke"), (0, "floor"), (0, "Profile"), (0, "CI"), (2, "this lesson was written"),
+                     (2, "earlier version"), (2, "thresholds"), (3, "NBVAL"), (3, "edit it there")]
+
+
+def test_markdown_speaks_to_the_learner_only(notebook):
+    """No floors, ceilings, profiles, thresholds, CI or lesson history in markdown; no notes on
+    the tooling in code cells."""
+    path, nb = notebook
+    found = maintainer_words(nb)
+    assert not found, f"{path.name}: " + "; ".join(f"cell {i}: {word!r} in {line[:100]!r}" for i, word, line in found)
+
+
 def test_summary_and_exercises(notebook):
     path, nb = notebook
     headings = [ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines()]

@@ -6,9 +6,33 @@ import pytest
 from course_lib import profiles
 
 
-def test_default_is_smoke(monkeypatch):
+def test_default_is_learn(monkeypatch):
+    """People get ``learn``; the tests ask for ``smoke`` (conftest.py, the Makefile, CI)."""
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    assert profiles.active_profile() == profiles.DEFAULT_PROFILE == "learn"
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
     assert profiles.active_profile() == "smoke"
+
+
+def test_tests_run_the_smoke_profile():
+    """The whole test session, and so every kernel nbval starts, runs smoke unless told otherwise."""
+    import os
+
+    assert os.environ["COURSE_PROFILE"] == "smoke" and os.environ["COURSE_PROGRESS"] == "epoch"
+
+
+def test_people_get_learn_and_tests_smoke_in_the_makefile_and_ci():
+    from course_tools import ROOT
+
+    make = (ROOT / "Makefile").read_text()
+    assert "PROFILE ?= $(or $(COURSE_PROFILE),learn)" in make
+    for target in ("course", "lab", "site"):
+        recipe = make.split(f"\n{target}: venv\n", 1)[1].split("\n\n", 1)[0]
+        assert "COURSE_PROFILE=$(PROFILE)" in recipe, (target, recipe)
+    for target in ("test: venv", "test-backends: $(BACKENDS_STAMP)"):
+        recipe = make.split(f"\n{target}\n", 1)[1].split("\n\n", 1)[0]
+        assert "COURSE_PROFILE=smoke" in recipe and "COURSE_PROGRESS=epoch" in recipe, (target, recipe)
+    assert "COURSE_PROFILE=smoke" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_full_is_chosen_by_the_variable(monkeypatch):
@@ -49,7 +73,7 @@ def test_settings_are_the_shared_values_plus_the_profiles():
     full = profiles.settings("07_gru_and_lstm", "full", seed=False)
     assert (smoke.memory_test, smoke.memory_epochs, smoke.memory_units) == (1000, 4, 32)
     assert (full.memory_test, full.memory_epochs, full.memory_units) == (2000, 5, 32)
-    assert len(smoke.values) == len(full.values) == 14
+    assert set(smoke.values) == set(full.values) and len(smoke.values) >= 14
     assert profiles.settings("12_text_generation", "full", seed=False).train_chars is None
 
 
