@@ -60,30 +60,27 @@ def _fails(name: str, text: str, profile: str | None = None) -> AssertionError:
                           "changed or run out of order, restart the kernel and run all cells.")
 
 
-def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> Any:
+def record(name: str, value: Any, *, kind: str = "figure", **extra: Any) -> None:
     """Print ``name = value`` and record it, with ``extra`` (say ``device=...``), without a
-    condition. Returns ``value``.
+    condition.
 
     >>> record("seconds per epoch", 12.5, device="CPU")
     seconds per epoch = 12.5
-    12.5
     """
     print(f"{name} = {_fmt(_to_python(value))}")
     _record(name, value, kind, extra)
-    return value
 
 
 def _passed(name: str, value: Any, note: str = "") -> None:
     print(f"✓ {name} = {_fmt(_to_python(value))}{note}")
 
 
-def check_at_least(name: str, value: float, **floors: float) -> float:
+def check_at_least(name: str, value: float, **floors: float) -> None:
     """Assert ``value >= floor``, the active profile's lower bound among ``floors`` (one keyword
     argument per profile, an accuracy for instance); print and record it.
 
     >>> check_at_least("accuracy", 0.95, smoke=0.9, learn=0.9, full=0.9)
     ✓ accuracy = 0.95
-    0.95
     >>> check_at_least("accuracy", 0.95, smoke=0.97, learn=0.97, full=0.97)
     Traceback (most recent call last):
     AssertionError: accuracy = 0.95 is below 0.97, the lowest value this lesson expects in the ... profile ...
@@ -97,10 +94,9 @@ def check_at_least(name: str, value: float, **floors: float) -> float:
                      profile)
     _passed(name, v)
     _record(name, v, "at_least", {"floor": floor, "profile": profile})
-    return value
 
 
-def check_at_most(name: str, value: float, **ceilings: float) -> float:
+def check_at_most(name: str, value: float, **ceilings: float) -> None:
     """Assert ``value <= ceiling`` (a loss or an error), the active profile's upper bound among
     ``ceilings`` (one keyword argument per profile); print and record it."""
     profile, ceiling = _bound("check_at_most", ceilings)
@@ -112,17 +108,15 @@ def check_at_most(name: str, value: float, **ceilings: float) -> float:
                      "profile", profile)
     _passed(name, v)
     _record(name, v, "at_most", {"ceiling": ceiling, "profile": profile})
-    return value
 
 
-def check_close(name: str, value: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 0.0) -> Any:
+def check_close(name: str, value: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 0.0) -> None:
     """Assert ``value`` equals ``expected`` within ``atol + rtol * |expected|``; print and record it.
 
     Use it where the math is exact (a cost at θ = 0, a closed form, a parameter count).
 
     >>> check_close("parameters", 104, 4 * 8 + 8 * 8 + 8, atol=0)
     ✓ parameters = 104
-    104
     """
     v = np.asarray(_to_python(value), dtype=float)
     e = np.asarray(_to_python(expected), dtype=float)
@@ -135,15 +129,13 @@ def check_close(name: str, value: Any, expected: Any, *, atol: float = 1e-6, rto
                              "lesson derives")
     _passed(name, value)
     _record(name, value, "close", {"expected": e, "atol": atol})
-    return value
 
 
-def check_less(name: str, value: float, other: float, *, other_name: str = "baseline") -> float:
+def check_less(name: str, value: float, other: float, *, other_name: str = "baseline") -> None:
     """Assert ``value < other`` (e.g. a model's error below a baseline's); print and record it.
 
     >>> check_less("LSTM test RMSE", 1.5, 2.0, other_name="persistence")
     ✓ LSTM test RMSE = 1.5 (persistence 2)
-    1.5
     """
     v, o = float(_to_python(value)), float(_to_python(other))
     if not v < o:
@@ -154,4 +146,3 @@ def check_less(name: str, value: float, other: float, *, other_name: str = "base
                      f"not hold in this run of the {profile} profile", profile)
     _passed(name, v, f" ({other_name} {_fmt(o)})")
     _record(name, v, "less", {other_name: o})
-    return value
