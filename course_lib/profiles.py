@@ -85,8 +85,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                    "memory_symbols": 4, "memory_noise": 4, "memory_steps": 60, "memory_train": 2000,
                    "memory_units": 32, "memory_batch_size": 64, "memory_learning_rate": 0.005,
                    "memory_gate_bias": 3.0},
-        "smoke": {"memory_test": 1000, "memory_epochs": 4},
-        "learn": {"memory_test": 1000, "memory_epochs": 4},
+        "smoke": {"memory_test": 1000, "memory_epochs": 6},
+        "learn": {"memory_test": 1000, "memory_epochs": 6},
         "full": {"memory_test": 2000, "memory_epochs": 5},
     },
     "08_lstm_on_mnist": {

@@ -71,7 +71,7 @@ def test_settings_are_the_shared_values_plus_the_profiles():
     """Against the values written out by hand, before SETTINGS was split into shared and per profile."""
     smoke = profiles.settings("07_gru_and_lstm", "smoke", seed=False)
     full = profiles.settings("07_gru_and_lstm", "full", seed=False)
-    assert (smoke.memory_test, smoke.memory_epochs, smoke.memory_units) == (1000, 4, 32)
+    assert (smoke.memory_test, smoke.memory_epochs, smoke.memory_units) == (1000, 6, 32)
     assert (full.memory_test, full.memory_epochs, full.memory_units) == (2000, 5, 32)
     assert set(smoke.values) == set(full.values) and len(smoke.values) >= 14
     assert profiles.settings("12_text_generation", "full", seed=False).train_chars is None
