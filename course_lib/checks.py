@@ -139,8 +139,6 @@ def check_less(name: str, value: float, other: float, *, other_name: str = "base
     """
     v, o = float(_to_python(value)), float(_to_python(other))
     if not v < o:
-        from course_lib.profiles import active_profile
-
         profile = active_profile()
         raise _fails(name, f"= {v:.6g} is not below {other_name} = {o:.6g}: the comparison the lesson makes does "
                      f"not hold in this run of the {profile} profile", profile)
